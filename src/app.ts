@@ -1,0 +1,46 @@
+// Builds the Fastify application from a validated Config. Tests and src/server.ts both use it; it never
+// reads process.env and never starts a database.
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import { loggerOptions } from './logger.js'
+import swagger from './plugins/external/swagger.js'
+import errorHandler from './plugins/app/error-handler.js'
+import registry from './plugins/app/registry.js'
+import healthRoutes from './routes/health.js'
+
+export interface BuildOptions {
+  /** false silences the logger (tests); otherwise a pino destination stream may be given. */
+  logger?: boolean | { stream: NodeJS.WritableStream }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
+
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const logger = options.logger === false
+    ? false
+    : { ...loggerOptions(config.logLevel), ...(typeof options.logger === 'object' ? { stream: options.logger.stream } : {}) }
+  const app = Fastify({
+    logger,
+    bodyLimit: 1024 * 1024,
+    trustProxy: true,
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    // A well-formed request id from a proxy is kept so that logs line up across services.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
+
+  await app.register(swagger)
+  await app.register(errorHandler)
+  await app.register(registry, { config })
+  await app.register(healthRoutes)
+  await app.ready()
+  return app
+}

@@ -1,0 +1,205 @@
+// The one place that reads the environment. Every value is validated here, all problems are reported
+// together, and the rest of the code receives a typed, frozen Config.
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+
+export interface Config {
+  env: 'production' | 'development' | 'test'
+  port: number
+  host: string
+  logLevel: string
+  /** Registry database; undefined means "start embedded PostgreSQL under dataDir". */
+  databaseUrl: string | undefined
+  dataDir: string
+  /** Admin URL of the first server for tenant databases; defaults to the registry's server. */
+  tenantDatabaseUrl: string | undefined
+  publicUrl: string
+  secrets: {
+    jwtSecret: string
+    emailHashKey: Buffer
+    encryptionKey: Buffer
+    encryptionKeyId: string
+  }
+  telnyx: {
+    apiKey: string | undefined
+    publicKey: string | undefined
+    messagingProfileId: string | undefined
+    baseUrl: string | undefined
+  }
+  stripe: {
+    secretKey: string | undefined
+    webhookSecret: string | undefined
+    priceId: string | undefined
+    /** Only for tests: where the Stripe SDK sends its requests. */
+    apiBaseUrl: string | undefined
+    trialDays: number
+  }
+  platformAdminToken: string | undefined
+  pool: {
+    maxClients: number
+    connectionBudget: number
+    connectionsPerClient: number
+    idleMs: number
+  }
+  auth: {
+    accessTokenTtlSeconds: number
+    refreshTokenTtlDays: number
+    loginMaxAttempts: number
+    loginWindowMs: number
+  }
+  worker: { enabled: boolean }
+  reconcileIntervalMs: number
+}
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+function reader (env: Env, problems: string[]) {
+  const str = (name: string): string | undefined => {
+    const value = env[name]?.trim()
+    return value === undefined || value === '' ? undefined : value
+  }
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = str(name)
+    if (raw === undefined) return fallback
+    const value = Number(raw)
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`)
+      return fallback
+    }
+    return value
+  }
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const raw = str(name)
+    if (raw === undefined) return undefined
+    try {
+      const parsed = new URL(raw)
+      if (!protocols.includes(parsed.protocol)) problems.push(`${name} must be a ${protocols.join(' or ')} URL`)
+    } catch {
+      problems.push(`${name} is not a valid URL`)
+    }
+    return raw
+  }
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = str(name)?.toLowerCase()
+    if (raw === undefined) return fallback
+    if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+    if (['0', 'false', 'no', 'off'].includes(raw)) return false
+    problems.push(`${name} must be true or false (got "${raw}")`)
+    return fallback
+  }
+  return { str, int, url, bool }
+}
+
+/** A 32-byte key given as 64 hex characters or base64 of 32 bytes. */
+function decodeKey (name: string, raw: string, problems: string[]): Buffer {
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64')
+  if (key.length !== 32) problems.push(`${name} must be 32 bytes, as 64 hex characters or base64`)
+  return key
+}
+
+interface LocalSecrets { JWT_SECRET: string, EMAIL_HASH_KEY: string, ENCRYPTION_KEY: string }
+
+/** Local mode keeps generated secrets under DATA_DIR so that restarts keep sessions and data readable. */
+async function localSecrets (dataDir: string): Promise<LocalSecrets> {
+  const file = path.join(dataDir, 'secrets.json')
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as LocalSecrets
+  } catch {
+    const secrets: LocalSecrets = {
+      JWT_SECRET: randomBytes(48).toString('base64url'),
+      EMAIL_HASH_KEY: randomBytes(32).toString('hex'),
+      ENCRYPTION_KEY: randomBytes(32).toString('hex')
+    }
+    await mkdir(dataDir, { recursive: true })
+    await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600, flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
+      // Another process generated them first: theirs win.
+      if (error.code !== 'EEXIST') throw error
+    })
+    return JSON.parse(await readFile(file, 'utf8')) as LocalSecrets
+  }
+}
+
+export async function loadConfig (env: Env = process.env, cwd = process.cwd()): Promise<Config> {
+  const problems: string[] = []
+  const { str, int, url, bool } = reader(env, problems)
+  const nodeEnv = str('NODE_ENV') ?? 'development'
+  if (!['production', 'development', 'test'].includes(nodeEnv)) problems.push('NODE_ENV must be production, development or test')
+  const production = nodeEnv === 'production'
+  const dataDir = path.resolve(cwd, str('DATA_DIR') ?? '.data')
+  const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:'])
+  if (production && databaseUrl === undefined) problems.push('DATABASE_URL is required when NODE_ENV=production')
+
+  const secretNames = ['JWT_SECRET', 'EMAIL_HASH_KEY', 'ENCRYPTION_KEY'] as const
+  const missing = secretNames.filter((name) => str(name) === undefined)
+  if (production && missing.length > 0) problems.push(`${missing.join(', ')} required when NODE_ENV=production`)
+  const generated = missing.length > 0 && !production ? await localSecrets(dataDir) : undefined
+  const secret = (name: typeof secretNames[number]): string => str(name) ?? generated?.[name] ?? ''
+  const jwtSecret = secret('JWT_SECRET')
+  if (jwtSecret.length > 0 && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters')
+
+  const telnyxApiKey = str('TELNYX_API_KEY')
+  const telnyxPublicKey = str('TELNYX_PUBLIC_KEY')
+  if (telnyxApiKey !== undefined && telnyxPublicKey === undefined) problems.push('TELNYX_PUBLIC_KEY is required with TELNYX_API_KEY (webhooks must be verified)')
+  const stripeSecretKey = str('STRIPE_SECRET_KEY')
+  if (stripeSecretKey !== undefined && str('STRIPE_WEBHOOK_SECRET') === undefined) problems.push('STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY')
+  const platformAdminToken = str('PLATFORM_ADMIN_TOKEN')
+  if (platformAdminToken !== undefined && platformAdminToken.length < 24) problems.push('PLATFORM_ADMIN_TOKEN must be at least 24 characters')
+
+  const port = int('PORT', 3000, 0, 65535)
+  const logLevel = str('LOG_LEVEL') ?? 'info'
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent')
+  const maxClients = int('TENANT_POOL_MAX_CLIENTS', 50, 1, 100_000)
+  const connectionBudget = int('TENANT_CONNECTION_BUDGET', 80, 1, 10_000)
+  const connectionsPerClient = int('TENANT_CLIENT_CONNECTIONS', 2, 1, 50)
+  if (connectionsPerClient > connectionBudget) problems.push('TENANT_CLIENT_CONNECTIONS cannot exceed TENANT_CONNECTION_BUDGET')
+
+  const config: Config = {
+    env: nodeEnv as Config['env'],
+    port,
+    host: str('HOST') ?? '0.0.0.0',
+    logLevel,
+    databaseUrl,
+    dataDir,
+    tenantDatabaseUrl: url('TENANT_DATABASE_URL', ['postgres:', 'postgresql:']),
+    publicUrl: url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`,
+    secrets: {
+      jwtSecret,
+      emailHashKey: decodeKey('EMAIL_HASH_KEY', secret('EMAIL_HASH_KEY'), problems),
+      encryptionKey: decodeKey('ENCRYPTION_KEY', secret('ENCRYPTION_KEY'), problems),
+      encryptionKeyId: str('ENCRYPTION_KEY_ID') ?? 'k1'
+    },
+    telnyx: {
+      apiKey: telnyxApiKey,
+      publicKey: telnyxPublicKey,
+      messagingProfileId: str('TELNYX_MESSAGING_PROFILE_ID'),
+      baseUrl: url('TELNYX_BASE_URL', ['http:', 'https:'])
+    },
+    stripe: {
+      secretKey: stripeSecretKey,
+      webhookSecret: str('STRIPE_WEBHOOK_SECRET'),
+      priceId: str('STRIPE_PRICE_ID'),
+      apiBaseUrl: url('STRIPE_API_BASE_URL', ['http:', 'https:']),
+      trialDays: int('TRIAL_DAYS', 14, 0, 365)
+    },
+    platformAdminToken,
+    pool: { maxClients, connectionBudget, connectionsPerClient, idleMs: int('TENANT_CLIENT_IDLE_MS', 60_000, 1000, 86_400_000) },
+    auth: {
+      accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
+      refreshTokenTtlDays: int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
+      loginMaxAttempts: int('LOGIN_MAX_ATTEMPTS', 5, 1, 1000),
+      loginWindowMs: int('LOGIN_WINDOW_MS', 15 * 60_000, 1000, 86_400_000)
+    },
+    worker: { enabled: bool('WORKER_ENABLED', true) },
+    reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5 * 60_000, 1000, 86_400_000)
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(config)
+}

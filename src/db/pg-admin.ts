@@ -1,0 +1,102 @@
+// Small helpers for administrative connections: URLs, identifiers that reach DDL, short-lived clients.
+import pg from 'pg'
+
+/** Start-up must fail fast on an unreachable server instead of hanging. */
+export const CONNECT_TIMEOUT_MS = 5000
+
+// Every database and role name we create matches this; anything else never reaches DDL.
+const IDENTIFIER = /^[a-z][a-z0-9_]{0,62}$/
+
+export function assertIdentifier (name: string): string {
+  if (!IDENTIFIER.test(name)) throw new Error(`refusing unsafe identifier "${name}"`)
+  return name
+}
+
+export function quoteIdent (name: string): string {
+  return pg.escapeIdentifier(assertIdentifier(name))
+}
+
+export function quoteLiteral (value: string): string {
+  return pg.escapeLiteral(value)
+}
+
+export interface ConnectionParts {
+  host: string
+  port: number
+  user: string
+  password: string
+  database: string
+  params: string
+}
+
+export function parseDatabaseUrl (url: string): ConnectionParts {
+  const u = new URL(url)
+  return {
+    host: u.hostname,
+    port: u.port === '' ? 5432 : Number(u.port),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres',
+    params: u.search
+  }
+}
+
+export function buildDatabaseUrl (parts: ConnectionParts): string {
+  const auth = parts.user === '' ? '' : `${encodeURIComponent(parts.user)}${parts.password === '' ? '' : ':' + encodeURIComponent(parts.password)}@`
+  return `postgres://${auth}${parts.host}:${parts.port}/${encodeURIComponent(parts.database)}${parts.params}`
+}
+
+/** The same server and credentials, another database. */
+export function withDatabase (url: string, database: string): string {
+  return buildDatabaseUrl({ ...parseDatabaseUrl(url), database })
+}
+
+/** Host and port only: safe for logs and error messages. */
+export function describeServer (url: string): string {
+  const { host, port } = parseDatabaseUrl(url)
+  return `${host}:${port}`
+}
+
+export async function connect (url: string, applicationName = 'church-sms-admin'): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: applicationName })
+  // An idle admin client whose server goes away must not crash the process.
+  client.on('error', () => {})
+  try {
+    await client.connect()
+  } catch (error) {
+    await client.end().catch(() => {})
+    throw new Error(`cannot connect to PostgreSQL at ${describeServer(url)}: ${(error as Error).message}`, { cause: error })
+  }
+  return client
+}
+
+export async function withClient<T> (url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(url)
+  try {
+    return await fn(client)
+  } finally {
+    await client.end().catch(() => {})
+  }
+}
+
+export async function databaseExists (client: pg.ClientBase, name: string): Promise<boolean> {
+  const result = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])
+  return result.rowCount === 1
+}
+
+export async function roleExists (client: pg.ClientBase, name: string): Promise<boolean> {
+  const result = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])
+  return result.rowCount === 1
+}
+
+/** Creates a database unless it exists; concurrent callers may race, and the loser's error is ignored. */
+export async function ensureDatabase (client: pg.ClientBase, name: string): Promise<void> {
+  if (await databaseExists(client, name)) return
+  try {
+    await client.query(`CREATE DATABASE ${quoteIdent(name)}`)
+  } catch (error) {
+    // 42P04 duplicate_database, 23505 when two CREATEs race on pg_database's unique index
+    const code = (error as { code?: string }).code
+    if (code !== '42P04' && code !== '23505') throw error
+  }
+}

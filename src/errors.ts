@@ -1,0 +1,62 @@
+// The one error model: every error a client can see has a stable code, a message and a status.
+// Services throw these; the error handler renders them as { statusCode, code, message, requestId }.
+import createError from '@fastify/error'
+
+type Ctor<Args extends unknown[]> = createError.FastifyErrorConstructor<{ code: string, statusCode: number }, Args>
+const define = <Args extends unknown[] = []>(code: string, message: string, statusCode: number): Ctor<Args> =>
+  createError<string, number, Args>(code, message, statusCode)
+
+export const ERRORS = {
+  // Generic HTTP
+  NotFound: define<[string]>('NOT_FOUND', '%s not found', 404),
+  RouteNotFound: define<[string, string]>('ROUTE_NOT_FOUND', 'Route %s %s not found', 404),
+  Conflict: define<[string]>('CONFLICT', '%s', 409),
+  BadRequest: define<[string]>('BAD_REQUEST', '%s', 400),
+  PayloadTooLarge: define('PAYLOAD_TOO_LARGE', 'Request body is too large', 413),
+  Internal: define('INTERNAL_ERROR', 'Internal server error', 500),
+  ServiceUnavailable: define<[string]>('SERVICE_UNAVAILABLE', '%s', 503),
+
+  // Auth
+  Unauthorized: define<[string]>('UNAUTHORIZED', '%s', 401),
+  InvalidCredentials: define('INVALID_CREDENTIALS', 'Invalid email or password', 401),
+  InvalidRefreshToken: define('INVALID_REFRESH_TOKEN', 'Refresh token is invalid or expired', 401),
+  TooManyAttempts: define('TOO_MANY_ATTEMPTS', 'Too many attempts, try again later', 429),
+  TenantSelectionRequired: define('TENANT_SELECTION_REQUIRED', 'This email administers several organizations: choose one', 409),
+  Forbidden: define<[string]>('FORBIDDEN', '%s', 403),
+
+  // Tenancy
+  TenantNotFound: define<[string]>('TENANT_NOT_FOUND', 'Tenant %s not found', 404),
+  TenantSuspended: define('TENANT_SUSPENDED', 'This organization is suspended', 403),
+  TenantDeleted: define('TENANT_DELETED', 'This organization has been deleted', 403),
+  TenantNotReady: define('TENANT_NOT_READY', 'This organization is still being set up', 409),
+  SubscriptionInactive: define('SUBSCRIPTION_INACTIVE', 'The subscription is not active: sending is disabled', 402),
+  PoolExhausted: define('TENANT_POOL_EXHAUSTED', 'Too many organizations are busy right now, retry shortly', 503),
+  ProvisioningFailed: define('PROVISIONING_FAILED', 'The organization could not be created', 500),
+  IdempotencyConflict: define('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request', 422),
+  RequestInProgress: define('REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress', 409),
+
+  // Phone numbers and messaging
+  PhoneNumberTaken: define('PHONE_NUMBER_TAKEN', 'This phone number belongs to another organization', 409),
+  NoSendingNumber: define('NO_SENDING_NUMBER', 'Assign a phone number before sending messages', 409),
+  MemberOptedOut: define('MEMBER_OPTED_OUT', 'This member has opted out of messages', 409),
+  InvalidWebhookSignature: define('INVALID_WEBHOOK_SIGNATURE', 'Webhook signature is missing, invalid or stale', 401),
+
+  // Operators
+  MigrationFailed: define<[string]>('MIGRATION_FAILED', 'Migration failed: %s', 500)
+} as const
+
+export type AppError = createError.FastifyError & { statusCode: number }
+
+/** Prisma's known request errors that map to client errors rather than 500s. */
+export function fromPrismaError (error: unknown): AppError | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined
+  const code = (error as { code: unknown }).code
+  const target = (error as { meta?: { target?: unknown, modelName?: string } }).meta
+  if (code === 'P2002') {
+    const fields = Array.isArray(target?.target) ? target.target.join(', ') : typeof target?.target === 'string' ? target.target : 'value'
+    return new ERRORS.Conflict(`A record with this ${fields} already exists`)
+  }
+  if (code === 'P2025') return new ERRORS.NotFound(target?.modelName ?? 'Record')
+  if (code === 'P2003') return new ERRORS.BadRequest('A referenced record does not exist')
+  return undefined
+}

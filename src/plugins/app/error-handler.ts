@@ -1,0 +1,46 @@
+// Renders every error as { statusCode, code, message, requestId } and hides 5xx details.
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { fromPrismaError } from '../../errors.js'
+
+// Fastify's own error codes, renamed to the stable codes clients see.
+const FASTIFY_CODES: Record<string, { code: string, statusCode?: number, message?: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'INVALID_JSON', message: 'Request body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'INVALID_JSON', message: 'Request body is empty' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', statusCode: 413, message: 'Request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', statusCode: 415 },
+  FST_ERR_VALIDATION: { code: 'VALIDATION_ERROR', statusCode: 400 },
+  FST_ERR_RATE_LIMIT: { code: 'TOO_MANY_REQUESTS', statusCode: 429 }
+}
+
+async function errorHandler (app: FastifyInstance): Promise<void> {
+  app.setErrorHandler((raw: FastifyError, request, reply) => {
+    const error = fromPrismaError(raw) ?? raw
+    const known = FASTIFY_CODES[error.code ?? '']
+    let statusCode = known?.statusCode ?? error.statusCode ?? 500
+    if (error.validation !== undefined) statusCode = 400
+    if (statusCode < 400 || statusCode > 599) statusCode = 500
+    let code = error.validation !== undefined ? 'VALIDATION_ERROR' : known?.code ?? error.code ?? 'ERROR'
+    let message = known?.message ?? error.message
+    if (statusCode >= 500) {
+      request.log.error({ err: raw }, 'request failed')
+      code = statusCode === 503 ? code : 'INTERNAL_ERROR'
+      message = statusCode === 503 ? message : 'Internal server error'
+    } else {
+      request.log.info({ code, statusCode, message }, 'request rejected')
+    }
+    if (statusCode === 429 && reply.getHeader('retry-after') === undefined && error.code === 'TOO_MANY_ATTEMPTS') reply.header('retry-after', '60')
+    void reply.status(statusCode).send({ statusCode, code, message, requestId: String(request.id) })
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({
+      statusCode: 404,
+      code: 'ROUTE_NOT_FOUND',
+      message: `Route ${request.method} ${request.url.split('?')[0] ?? ''} not found`,
+      requestId: String(request.id)
+    })
+  })
+}
+
+export default fp(errorHandler, { name: 'error-handler' })

@@ -1,0 +1,67 @@
+// Brings the registry to the newest migration, then decorates the app with its Prisma client and the
+// server directory, and makes sure every active server's tenant template is current.
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { Config } from '../../config.js'
+import { latestVersion, loadMigrations, MIGRATION_SETS, migrateUp } from '../../db/migrator.js'
+import { withClient, withDatabase } from '../../db/pg-admin.js'
+import { createRegistryClient, type RegistryClient } from '../../registry/registry-client.js'
+import { createServerDirectory, MAINTENANCE_DATABASE, type ServerDirectory } from '../../tenancy/servers.js'
+import { ensureTemplate } from '../../tenancy/template.js'
+import { createSecretBox, type SecretBox } from '../../util/secret-box.js'
+
+export interface Readiness {
+  registryVersion: string
+  expectedRegistryVersion: string
+  templates: Record<string, string>
+  expectedTenantVersion: string
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    registry: RegistryClient
+    secretBox: SecretBox
+    servers: ServerDirectory
+    readiness: Readiness
+  }
+}
+
+async function registryPlugin (app: FastifyInstance, opts: { config: Config }): Promise<void> {
+  const { config } = opts
+  const databaseUrl = config.databaseUrl
+  if (databaseUrl === undefined) throw new Error('buildApp needs config.databaseUrl (server.ts starts embedded PostgreSQL when it is unset)')
+
+  const registryMigrations = await loadMigrations(MIGRATION_SETS.registry)
+  const tenantMigrations = await loadMigrations(MIGRATION_SETS.tenant)
+  const migrated = await withClient(databaseUrl, async (client) => await migrateUp(client, registryMigrations))
+  if (migrated.applied.length > 0) app.log.info({ applied: migrated.applied }, 'registry migrated')
+
+  const registry = createRegistryClient(databaseUrl)
+  const secretBox = createSecretBox({ keyId: config.secrets.encryptionKeyId, key: config.secrets.encryptionKey })
+  const servers = createServerDirectory({ registry, secretBox })
+  app.decorate('config', config)
+  app.decorate('registry', registry)
+  app.decorate('secretBox', secretBox)
+  app.decorate('servers', servers)
+  app.addHook('onClose', async () => { await registry.$disconnect() })
+
+  const defaultServerUrl = config.tenantDatabaseUrl ?? withDatabase(databaseUrl, MAINTENANCE_DATABASE)
+  await servers.upsertFromUrl('default', defaultServerUrl, config.pool.connectionBudget)
+
+  const templates: Record<string, string> = {}
+  for (const server of await servers.list()) {
+    if (server.status !== 'ACTIVE') continue
+    const status = await ensureTemplate(servers.adminUrl(server), tenantMigrations)
+    if (status.applied.length > 0) app.log.info({ server: server.name, applied: status.applied }, 'tenant template migrated')
+    templates[server.id] = status.version
+  }
+  app.decorate('readiness', {
+    registryVersion: migrated.version,
+    expectedRegistryVersion: latestVersion(registryMigrations),
+    templates,
+    expectedTenantVersion: latestVersion(tenantMigrations)
+  })
+}
+
+export default fp(registryPlugin, { name: 'registry', dependencies: ['error-handler'] })

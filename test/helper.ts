@@ -1,0 +1,65 @@
+// Test helpers: build(t) gives each test its own registry database on the run's embedded PostgreSQL
+// (started by test/run.ts, or by this file when a test is run on its own) and closes what it opens.
+import { randomBytes } from 'node:crypto'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js'
+import { ensureDatabase, withClient, withDatabase } from '../src/db/pg-admin.js'
+
+interface Teardown { teardown: (fn: () => unknown) => void }
+
+let serverUrl: Promise<string> | undefined
+
+/** Admin URL of the test PostgreSQL server (database `postgres`). */
+export async function testServerUrl (): Promise<string> {
+  serverUrl ??= (async () => {
+    const given = process.env.TEST_DATABASE_URL
+    if (given !== undefined && given !== '') return given
+    // Run on its own (`npx tap test/x.test.ts`): this process starts and stops its own server.
+    const dir = await mkdtemp(path.join(tmpdir(), 'church-sms-solo-'))
+    const pg = await startEmbeddedPostgres({ dir, fast: true, maxConnections: 500 })
+    process.once('beforeExit', () => { void pg.stop() })
+    return pg.url
+  })()
+  return await serverUrl
+}
+
+/** A fresh, empty database on the test server. */
+export async function createTestDatabase (prefix = 'test'): Promise<string> {
+  const admin = await testServerUrl()
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`
+  await withClient(admin, async (client) => { await ensureDatabase(client, name) })
+  return withDatabase(admin, name)
+}
+
+export const TEST_SECRETS = {
+  JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
+  EMAIL_HASH_KEY: 'a'.repeat(64),
+  ENCRYPTION_KEY: 'b'.repeat(64),
+  PLATFORM_ADMIN_TOKEN: 'test-platform-admin-token-0123456789'
+}
+
+export async function testConfig (env: Record<string, string> = {}): Promise<Config> {
+  const databaseUrl = await createTestDatabase('registry')
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'church-sms-data-'))
+  return await loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    TENANT_DATABASE_URL: await testServerUrl(),
+    DATA_DIR: dataDir,
+    WORKER_ENABLED: 'false',
+    ...TEST_SECRETS,
+    ...env
+  })
+}
+
+export async function build (t: Teardown, env: Record<string, string> = {}): Promise<FastifyInstance> {
+  const app = await buildApp(await testConfig(env), { logger: false })
+  t.teardown(async () => { await app.close() })
+  return app
+}
