@@ -8,11 +8,17 @@ import { loggerOptions } from './logger.js'
 import swagger from './plugins/external/swagger.js'
 import errorHandler from './plugins/app/error-handler.js'
 import registry from './plugins/app/registry.js'
+import tenancy, { type TenancyOptions } from './plugins/app/tenancy.js'
+import auth from './plugins/app/auth.js'
 import healthRoutes from './routes/health.js'
+import authRoutes from './routes/auth.js'
+import meRoutes from './routes/me.js'
+import platformRoutes from './routes/platform.js'
 
 export interface BuildOptions {
   /** false silences the logger (tests); otherwise a pino destination stream may be given. */
   logger?: boolean | { stream: NodeJS.WritableStream }
+  tenancy?: TenancyOptions
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -26,7 +32,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     bodyLimit: 1024 * 1024,
     trustProxy: true,
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     // A well-formed request id from a proxy is kept so that logs line up across services.
     genReqId: (req) => {
       const given = req.headers['x-request-id']
@@ -40,7 +45,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(swagger)
   await app.register(errorHandler)
   await app.register(registry, { config })
+  await app.register(tenancy, options.tenancy ?? {})
+  await app.register(auth)
   await app.register(healthRoutes)
+  await app.register(authRoutes)
+  await app.register(meRoutes)
+  await app.register(platformRoutes)
   await app.ready()
   return app
 }

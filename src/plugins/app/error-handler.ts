@@ -30,7 +30,9 @@ async function errorHandler (app: FastifyInstance): Promise<void> {
       request.log.info({ code, statusCode, message }, 'request rejected')
     }
     if (statusCode === 429 && reply.getHeader('retry-after') === undefined && error.code === 'TOO_MANY_ATTEMPTS') reply.header('retry-after', '60')
-    void reply.status(statusCode).send({ statusCode, code, message, requestId: String(request.id) })
+    // Some client errors carry more for the caller, e.g. the organizations to choose from.
+    const details = statusCode < 500 ? (error as { details?: Record<string, unknown> }).details : undefined
+    void reply.status(statusCode).send({ ...details, statusCode, code, message, requestId: String(request.id) })
   })
 
   app.setNotFoundHandler((request, reply) => {

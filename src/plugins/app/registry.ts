@@ -1,5 +1,6 @@
 // Brings the registry to the newest migration, then decorates the app with its Prisma client and the
 // server directory, and makes sure every active server's tenant template is current.
+import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../config.js'
@@ -24,6 +25,7 @@ declare module 'fastify' {
     secretBox: SecretBox
     servers: ServerDirectory
     readiness: Readiness
+    installationId: string
   }
 }
 
@@ -45,6 +47,9 @@ async function registryPlugin (app: FastifyInstance, opts: { config: Config }): 
   app.decorate('secretBox', secretBox)
   app.decorate('servers', servers)
   app.addHook('onClose', async () => { await registry.$disconnect() })
+  await registry.$executeRaw`INSERT INTO "Installation" (id) SELECT ${randomUUID().replaceAll('-', '')} WHERE NOT EXISTS (SELECT 1 FROM "Installation")`
+  const installation = await registry.installation.findFirstOrThrow({ orderBy: { createdAt: 'asc' } })
+  app.decorate('installationId', installation.id)
 
   const defaultServerUrl = config.tenantDatabaseUrl ?? withDatabase(databaseUrl, MAINTENANCE_DATABASE)
   await servers.upsertFromUrl('default', defaultServerUrl, config.pool.connectionBudget)

@@ -1,0 +1,118 @@
+// Login, token issue, refresh rotation and logout. The registry only says which organizations an email
+// hash may belong to; the password is checked in each organization's own database.
+import type { FastifyBaseLogger } from 'fastify'
+import type { RegistryClient } from '../registry/registry-client.js'
+import type { TenantDirectory } from '../tenancy/tenant-directory.js'
+import type { TenantPool, TenantPrismaClient } from '../tenancy/tenant-pool.js'
+import { ERRORS } from '../errors.js'
+import type { Config } from '../config.js'
+import { createAttemptLimiter } from './attempt-limiter.js'
+import { hashEmail, normalizeEmail } from './email.js'
+import { burnVerify, verifyPassword } from './password.js'
+import { createRefreshToken, parseRefreshToken, revokeToken, rotateRefreshToken } from './refresh-tokens.js'
+
+export interface AccessClaims { tenantId: string, adminId: string, role: string }
+export interface TokenPair { tenantId: string, email: string, accessToken: string, refreshToken: string }
+export interface Organization { tenantId: string, name: string }
+
+export interface AuthDeps {
+  registry: Pick<RegistryClient, 'adminEmailIndex'>
+  directory: TenantDirectory
+  pool: TenantPool
+  signAccessToken: (claims: AccessClaims) => string
+  emailHashKey: Buffer
+  settings: Config['auth']
+  log: FastifyBaseLogger
+}
+
+export class TenantSelectionRequired extends ERRORS.TenantSelectionRequired {
+  readonly details: { organizations: Organization[] }
+  constructor (organizations: Organization[]) {
+    super()
+    this.details = { organizations }
+  }
+}
+
+export function createAuthService (deps: AuthDeps) {
+  const { registry, directory, pool, settings } = deps
+  const limiter = createAttemptLimiter({ max: settings.loginMaxAttempts, windowMs: settings.loginWindowMs })
+
+  async function issueTokens (db: TenantPrismaClient, tenantId: string, admin: { id: string, email: string, role: string }): Promise<TokenPair> {
+    const refresh = await createRefreshToken(db, tenantId, admin.id, settings.refreshTokenTtlDays)
+    return {
+      tenantId,
+      email: admin.email,
+      accessToken: deps.signAccessToken({ tenantId, adminId: admin.id, role: admin.role }),
+      refreshToken: refresh.token
+    }
+  }
+
+  /** Checks the password in every organization this email administers (optionally just one). */
+  async function matchingOrganizations (emailHash: string, password: string, tenantId?: string) {
+    const entries = await registry.adminEmailIndex.findMany({ where: { emailHash, ...(tenantId === undefined ? {} : { tenantId }) }, take: 20 })
+    const matches: Array<{ tenantId: string, name: string, status: string, admin: { id: string, email: string, role: string } }> = []
+    for (const entry of entries) {
+      const tenant = await directory.get(entry.tenantId).catch(() => null)
+      if (tenant === null || !['ACTIVE', 'SUSPENDED'].includes(tenant.status)) continue
+      const admin = await pool.withTenant(entry.tenantId, async (db) => await db.admin.findUnique({ where: { id: entry.adminId } }))
+      if (admin === null) continue
+      if (await verifyPassword(admin.passwordHash, password)) matches.push({ tenantId: tenant.id, name: tenant.name, status: tenant.status, admin })
+    }
+    if (entries.length === 0) await burnVerify(password)
+    return matches
+  }
+
+  async function login (input: { email: string, password: string, tenantId?: string }, ip: string): Promise<TokenPair> {
+    const emailHash = hashEmail(deps.emailHashKey, normalizeEmail(input.email))
+    const keys = [`email:${emailHash}`, `ip:${ip}`]
+    if (keys.some((key) => limiter.blocked(key))) throw new ERRORS.TooManyAttempts()
+    const matches = await matchingOrganizations(emailHash, input.password, input.tenantId)
+    if (matches.length === 0) {
+      for (const key of keys) limiter.fail(key)
+      throw new ERRORS.InvalidCredentials()
+    }
+    limiter.reset(keys[0] as string)
+    if (matches.length > 1) throw new TenantSelectionRequired(matches.map((m) => ({ tenantId: m.tenantId, name: m.name })))
+    const match = matches[0] as typeof matches[number]
+    if (match.status === 'SUSPENDED') throw new ERRORS.TenantSuspended()
+    return await pool.withTenant(match.tenantId, async (db) => {
+      await db.admin.update({ where: { id: match.admin.id }, data: { lastLoginAt: new Date() } })
+      return await issueTokens(db, match.tenantId, match.admin)
+    })
+  }
+
+  async function refresh (refreshToken: string): Promise<TokenPair> {
+    const parsed = parseRefreshToken(refreshToken)
+    const tenant = await directory.get(parsed.tenantId).catch(() => { throw new ERRORS.InvalidRefreshToken() })
+    if (tenant.status !== 'ACTIVE') throw new ERRORS.InvalidRefreshToken()
+    return await pool.withTenant(parsed.tenantId, async (db) => {
+      const rotated = await rotateRefreshToken(db, parsed, settings.refreshTokenTtlDays)
+      const admin = await db.admin.findUnique({ where: { id: rotated.adminId } })
+      if (admin === null) throw new ERRORS.InvalidRefreshToken()
+      return {
+        tenantId: parsed.tenantId,
+        email: admin.email,
+        accessToken: deps.signAccessToken({ tenantId: parsed.tenantId, adminId: admin.id, role: admin.role }),
+        refreshToken: rotated.token
+      }
+    })
+  }
+
+  async function logout (refreshToken: string): Promise<void> {
+    const parsed = parseRefreshToken(refreshToken)
+    await directory.get(parsed.tenantId).catch(() => { throw new ERRORS.InvalidRefreshToken() })
+    await pool.withTenant(parsed.tenantId, async (db) => { await revokeToken(db, parsed) })
+  }
+
+  /** Token pair for a freshly registered admin. */
+  async function tokensFor (tenantId: string, adminId: string): Promise<TokenPair> {
+    return await pool.withTenant(tenantId, async (db) => {
+      const admin = await db.admin.findUniqueOrThrow({ where: { id: adminId } })
+      return await issueTokens(db, tenantId, admin)
+    })
+  }
+
+  return { login, refresh, logout, tokensFor }
+}
+
+export type AuthService = ReturnType<typeof createAuthService>

@@ -1,0 +1,45 @@
+// Sign-up, login, token refresh and logout.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import rateLimit from '@fastify/rate-limit'
+import { errorResponses } from '../schemas/common.js'
+import { IdempotencyHeadersSchema, LoginBodySchema, RefreshBodySchema, RegisterBodySchema, TenantSelectionSchema, TokenPairSchema } from '../schemas/auth.js'
+
+const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // A coarse per-IP ceiling on every auth route; login failures are limited per email and IP as well.
+  await app.register(rateLimit, { max: 60, timeWindow: '1 minute' })
+
+  app.post('/api/auth/register', {
+    schema: {
+      tags: ['auth'],
+      body: RegisterBodySchema,
+      headers: IdempotencyHeadersSchema,
+      response: { 201: TokenPairSchema, ...errorResponses(400, 409, 422, 429, 500) }
+    }
+  }, async (request, reply) => {
+    const created = await app.provisioning.register(request.body, { idempotencyKey: request.headers['idempotency-key'] })
+    const tokens = await app.auth.tokensFor(created.tenantId, created.adminId)
+    return await reply.status(201).send(tokens)
+  })
+
+  app.post('/api/auth/login', {
+    schema: {
+      tags: ['auth'],
+      body: LoginBodySchema,
+      response: { 200: TokenPairSchema, 409: TenantSelectionSchema, ...errorResponses(400, 401, 403, 429) }
+    }
+  }, async (request) => await app.auth.login(request.body, request.ip))
+
+  app.post('/api/auth/refresh', {
+    schema: { tags: ['auth'], body: RefreshBodySchema, response: { 200: TokenPairSchema, ...errorResponses(400, 401, 429) } }
+  }, async (request) => await app.auth.refresh(request.body.refreshToken))
+
+  app.post('/api/auth/logout', {
+    schema: { tags: ['auth'], body: RefreshBodySchema, response: { 204: Type.Null(), ...errorResponses(400, 401) } }
+  }, async (request, reply) => {
+    await app.auth.logout(request.body.refreshToken)
+    return await reply.status(204).send(null)
+  })
+}
+
+export default authRoutes

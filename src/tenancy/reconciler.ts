@@ -1,0 +1,69 @@
+// Finishes what crashed processes left behind: abandoned provisioning requests are rolled back, and
+// databases, roles or tenant rows that no live request accounts for are removed.
+import type { FastifyBaseLogger } from 'fastify'
+import type { RegistryClient } from '../registry/registry-client.js'
+import type { ProvisioningService } from './provisioning-service.js'
+import type { ServerDirectory } from './servers.js'
+import { dropTenantDatabase, listTenantObjects } from './tenant-database.js'
+
+export interface ReconcileReport {
+  rolledBack: string[]
+  orphanDatabasesDropped: string[]
+  orphanRolesDropped: string[]
+  staleTenantsRemoved: string[]
+}
+
+const TERMINAL = ['ACTIVE', 'ROLLED_BACK', 'FAILED'] as const
+
+export function createReconciler (deps: { registry: RegistryClient, servers: ServerDirectory, provisioning: ProvisioningService, installationId: string, log: FastifyBaseLogger }) {
+  const { registry, servers, provisioning, installationId, log } = deps
+
+  async function run (now = new Date()): Promise<ReconcileReport> {
+    const report: ReconcileReport = { rolledBack: [], orphanDatabasesDropped: [], orphanRolesDropped: [], staleTenantsRemoved: [] }
+
+    const abandoned = await registry.provisioningRequest.findMany({
+      where: { state: { notIn: [...TERMINAL] }, OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }] }
+    })
+    for (const request of abandoned) {
+      await provisioning.rollback(request.id, 'abandoned: finished by the reconciler')
+      report.rolledBack.push(request.tenantId)
+    }
+
+    // Tenants that are neither active nor owned by a live request point at nothing useful.
+    const live = await registry.provisioningRequest.findMany({ where: { state: { notIn: [...TERMINAL] } }, select: { tenantId: true } })
+    const inFlight = new Set(live.map((r) => r.tenantId))
+    const stale = await registry.tenant.findMany({ where: { status: { in: ['PROVISIONING', 'FAILED'] } }, select: { id: true, churchId: true, serverId: true } })
+    for (const tenant of stale) {
+      if (inFlight.has(tenant.id)) continue
+      const server = await servers.get(tenant.serverId)
+      if (server !== null) await dropTenantDatabase(servers.adminUrl(server), tenant.id)
+      await registry.church.deleteMany({ where: { id: tenant.churchId } })
+      report.staleTenantsRemoved.push(tenant.id)
+    }
+
+    const known = new Set((await registry.tenant.findMany({ select: { databaseName: true } })).map((t) => t.databaseName))
+    for (const server of await servers.list()) {
+      if (server.status === 'DISABLED') continue
+      const adminUrl = servers.adminUrl(server)
+      const objects = await listTenantObjects(adminUrl, installationId)
+      const withDatabase = new Set(objects.databases)
+      for (const name of objects.databases) {
+        const tenantId = name.slice('tenant_'.length)
+        if (known.has(name) || inFlight.has(tenantId)) continue
+        await dropTenantDatabase(adminUrl, tenantId)
+        report.orphanDatabasesDropped.push(name)
+      }
+      for (const name of objects.roles) {
+        if (withDatabase.has(name) || known.has(name) || inFlight.has(name.slice('tenant_'.length))) continue
+        await dropTenantDatabase(adminUrl, name.slice('tenant_'.length))
+        report.orphanRolesDropped.push(name)
+      }
+    }
+    if (Object.values(report).some((list: string[]) => list.length > 0)) log.warn({ report }, 'reconciler repaired provisioning leftovers')
+    return report
+  }
+
+  return { run }
+}
+
+export type Reconciler = ReturnType<typeof createReconciler>

@@ -1,0 +1,65 @@
+// Where each tenant lives and what state it is in, read from the registry and cached briefly so that
+// routing a request costs no registry round trip most of the time.
+import type { RegistryClient } from '../registry/registry-client.js'
+import type { SecretBox } from '../util/secret-box.js'
+import { buildDatabaseUrl } from '../db/pg-admin.js'
+import { ERRORS } from '../errors.js'
+import type { TenantConnectionInfo } from './tenant-pool.js'
+
+export interface TenantRecord {
+  id: string
+  churchId: string
+  name: string
+  status: string
+  subscriptionStatus: string
+  schemaVersion: string
+  primaryPhoneNumber: string | null
+  timezone: string
+  serverId: string
+  databaseName: string
+  databaseHost: string
+  databasePort: number
+  databaseUser: string
+  databasePasswordEncrypted: string
+  createdAt: Date
+}
+
+export function createTenantDirectory (deps: { registry: RegistryClient, secretBox: SecretBox, ttlMs?: number }) {
+  const { registry, secretBox } = deps
+  const ttlMs = deps.ttlMs ?? 5000
+  const cache = new Map<string, { record: TenantRecord, expires: number }>()
+
+  async function get (tenantId: string): Promise<TenantRecord> {
+    const hit = cache.get(tenantId)
+    if (hit !== undefined && hit.expires > Date.now()) return hit.record
+    const record = await registry.tenant.findUnique({ where: { id: tenantId } })
+    if (record === null) {
+      cache.delete(tenantId)
+      throw new ERRORS.TenantNotFound(tenantId)
+    }
+    cache.set(tenantId, { record, expires: Date.now() + ttlMs })
+    if (cache.size > 50_000) cache.delete(cache.keys().next().value as string)
+    return record
+  }
+
+  async function connectionInfo (tenantId: string): Promise<TenantConnectionInfo> {
+    const t = await get(tenantId)
+    const url = buildDatabaseUrl({
+      host: t.databaseHost,
+      port: t.databasePort,
+      user: t.databaseUser,
+      password: secretBox.decrypt(t.databasePasswordEncrypted),
+      database: t.databaseName,
+      params: ''
+    })
+    return { tenantId, serverId: t.serverId, url }
+  }
+
+  return {
+    get,
+    connectionInfo,
+    invalidate: (tenantId: string) => { cache.delete(tenantId) }
+  }
+}
+
+export type TenantDirectory = ReturnType<typeof createTenantDirectory>

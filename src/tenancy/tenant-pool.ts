@@ -1,0 +1,305 @@
+// The tenant client pool: one Prisma client per active tenant, bounded by a client count and by a
+// connection budget per PostgreSQL server, LRU eviction of idle clients, single-flight creation.
+import { PrismaPg } from '@prisma/adapter-pg'
+import pg from 'pg'
+import { CONNECT_TIMEOUT_MS } from '../db/pg-admin.js'
+import { ERRORS } from '../errors.js'
+import { PrismaClient } from '../generated/tenant/client.js'
+import { createCapacity, type Slotted } from './pool-capacity.js'
+
+export type TenantPrismaClient = PrismaClient
+
+export interface TenantConnectionInfo { tenantId: string, serverId: string, url: string }
+
+type LogFn = (obj: unknown, msg?: string) => void
+export interface PoolLogger { debug: LogFn, info: LogFn, warn: LogFn, error: LogFn }
+
+export interface TenantPoolOptions<C> {
+  /** TENANT_POOL_MAX_CLIENTS */
+  maxClients: number
+  /** Most connections we may hold to one server, summed over all clients on it. */
+  connectionBudget: (serverId: string) => number
+  /** `max` of each client's pg pool. */
+  connectionsPerClient: number
+  /** A client idle this long is closed by a background sweep; unset: idle clients stay until evicted. */
+  idleMs?: number
+  /** How long an acquirer may wait for room before TENANT_POOL_EXHAUSTED (default 10 s). */
+  acquireTimeoutMs?: number
+  /** Looks the tenant up; its errors (e.g. TENANT_NOT_FOUND) reach every waiter and nothing is cached. */
+  resolve: (tenantId: string) => Promise<TenantConnectionInfo>
+  createClient?: (info: TenantConnectionInfo, pool: pg.Pool) => C
+  disposeClient?: (client: C) => Promise<void>
+  log?: PoolLogger
+}
+
+export interface TenantLease<C> {
+  client: C
+  tenantId: string
+  /** Idempotent: a second call is ignored. */
+  release: () => void
+}
+
+interface Deferred<T> { resolve: (value: T) => void, reject: (error: unknown) => void }
+
+interface Entry<C> extends Slotted {
+  state: 'building' | 'ready' | 'draining' | 'gone'
+  client?: C
+  pool?: pg.Pool
+  leases: number
+  idleSince: number
+  /** Acquirers waiting for this client to be built. */
+  pending: Array<Deferred<TenantLease<C>>>
+  room?: Deferred<Entry<C> | undefined>
+  timer?: NodeJS.Timeout
+  built?: Promise<void>
+  disposed?: Promise<void>
+  onDisposed?: () => void
+}
+
+/** The default createClient: a tenant Prisma client over a pool the caller owns. */
+export function createTenantPrismaClient (_info: TenantConnectionInfo, pool: pg.Pool): TenantPrismaClient {
+  // PrismaPg leaves a pool it was given open on $disconnect (unless disposeExternalPool is set), so
+  // the pool stays ours to count and to end exactly once.
+  return new PrismaClient({ adapter: new PrismaPg(pool) })
+}
+
+async function defaultDisposeClient (client: unknown): Promise<void> {
+  const disconnect = (client as { $disconnect?: () => Promise<void> }).$disconnect
+  if (typeof disconnect === 'function') await disconnect.call(client)
+}
+
+export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOptions<C>) {
+  const acquireTimeoutMs = opts.acquireTimeoutMs ?? 10_000
+  const createClient = opts.createClient ?? (createTenantPrismaClient as unknown as (info: TenantConnectionInfo, pool: pg.Pool) => C)
+  const disposeClient = opts.disposeClient ?? defaultDisposeClient
+  const serverCap = (serverId: string): number => Math.floor(opts.connectionBudget(serverId) / opts.connectionsPerClient)
+  const capacity = createCapacity<Entry<C>>({ maxClients: opts.maxClients, serverCap })
+
+  const entries = new Map<string, Entry<C>>() // building or ready: at most one per tenant
+  const draining = new Map<string, Entry<C>>() // no longer handed out; disposed once its leases end
+  const queue = new Set<Entry<C>>() // builds waiting for room, oldest first
+  const live = new Set<Entry<C>>() // entries whose pg pool exists, for stats
+  const counters = { hits: 0, misses: 0, evictions: 0 }
+  let closing = false
+
+  const closingError = (): Error => new ERRORS.ServiceUnavailable('The tenant pool is closing')
+
+  const sweeper = opts.idleMs === undefined ? undefined : setInterval(sweep, Math.max(opts.idleMs / 2, 10))
+  // A sweep is housekeeping: it must never keep the process alive on its own.
+  sweeper?.unref()
+
+  function lease (entry: Entry<C>): TenantLease<C> {
+    entry.leases++
+    capacity.markBusy(entry)
+    let released = false
+    return {
+      client: entry.client as C,
+      tenantId: entry.tenantId,
+      release: () => {
+        if (released) return
+        released = true
+        onRelease(entry)
+      }
+    }
+  }
+
+  function onRelease (entry: Entry<C>): void {
+    entry.leases--
+    if (entry.leases > 0) return
+    if (entry.state === 'draining') {
+      void dispose(entry)
+      return
+    }
+    entry.idleSince = Date.now()
+    capacity.markIdle(entry)
+    // A client just became evictable: a waiter may now be served.
+    pump()
+  }
+
+  async function acquire (tenantId: string): Promise<TenantLease<C>> {
+    if (closing) throw closingError()
+    const existing = entries.get(tenantId)
+    if (existing?.state === 'ready') {
+      counters.hits++
+      return lease(existing)
+    }
+    if (existing !== undefined) {
+      // Single flight: later callers ride on the build already under way.
+      counters.hits++
+      return await join(existing)
+    }
+    counters.misses++
+    const entry: Entry<C> = { tenantId, serverId: '', holdsGlobal: false, holdsServer: false, state: 'building', leases: 0, idleSince: 0, pending: [] }
+    entries.set(tenantId, entry)
+    const leased = join(entry)
+    entry.built = build(entry)
+    return await leased
+  }
+
+  async function join (entry: Entry<C>): Promise<TenantLease<C>> {
+    return await new Promise((resolve, reject) => { entry.pending.push({ resolve, reject }) })
+  }
+
+  async function build (entry: Entry<C>): Promise<void> {
+    try {
+      // One client per tenant: a successor waits until the retired client has let go of its connections.
+      await draining.get(entry.tenantId)?.disposed
+      const info = await opts.resolve(entry.tenantId)
+      entry.serverId = info.serverId
+      if (serverCap(info.serverId) < 1) throw new ERRORS.PoolExhausted()
+      const victim = await waitForRoom(entry)
+      // The slot was handed over by a victim: its connections must be gone before ours open.
+      await victim?.disposed
+      if (closing) throw closingError()
+      const pool = new pg.Pool({ connectionString: info.url, max: opts.connectionsPerClient, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-tenant' })
+      // Without a listener, an idle connection dropped by the server would crash the process.
+      pool.on('error', (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
+      entry.pool = pool
+      live.add(entry)
+      entry.client = createClient(info, pool)
+      entry.state = 'ready'
+      for (const waiter of entry.pending.splice(0)) waiter.resolve(lease(entry))
+      // Every acquirer normally takes a lease here; if none is left the client must still become evictable.
+      if (entry.leases === 0) {
+        entry.idleSince = Date.now()
+        capacity.markIdle(entry)
+        pump()
+      }
+      opts.log?.debug({ tenantId: entry.tenantId, serverId: entry.serverId }, 'tenant client opened')
+    } catch (error) {
+      entry.state = 'gone'
+      if (entries.get(entry.tenantId) === entry) entries.delete(entry.tenantId)
+      for (const waiter of entry.pending.splice(0)) waiter.reject(error)
+      if (entry.pool !== undefined) await endPool(entry)
+      capacity.release(entry)
+      pump()
+    }
+  }
+
+  async function waitForRoom (entry: Entry<C>): Promise<Entry<C> | undefined> {
+    return await new Promise((resolve, reject) => {
+      if (closing) {
+        reject(closingError())
+        return
+      }
+      entry.room = { resolve, reject }
+      entry.timer = setTimeout(() => {
+        queue.delete(entry)
+        reject(new ERRORS.PoolExhausted())
+      }, acquireTimeoutMs)
+      queue.add(entry)
+      pump()
+    })
+  }
+
+  /** Serves waiting builds in arrival order; one whose own server is full does not block the others. */
+  function pump (): void {
+    for (const entry of queue) {
+      if (capacity.blocked()) return
+      const reservation = capacity.reserve(entry)
+      if (!reservation.ok) continue
+      queue.delete(entry)
+      clearTimeout(entry.timer)
+      if (reservation.victim !== undefined) {
+        counters.evictions++
+        void retire(reservation.victim)
+      }
+      entry.room?.resolve(reservation.victim)
+    }
+  }
+
+  /** Stops handing the client out; it is disposed as soon as its last lease ends (maybe now). */
+  async function retire (entry: Entry<C>): Promise<void> {
+    if (entry.disposed !== undefined) return await entry.disposed
+    entry.state = 'draining'
+    if (entries.get(entry.tenantId) === entry) entries.delete(entry.tenantId)
+    draining.set(entry.tenantId, entry)
+    capacity.markBusy(entry)
+    entry.disposed = new Promise((resolve) => { entry.onDisposed = resolve })
+    if (entry.leases === 0) void dispose(entry)
+    await entry.disposed
+  }
+
+  async function dispose (entry: Entry<C>): Promise<void> {
+    try {
+      await disposeClient(entry.client as C)
+    } catch (err) {
+      opts.log?.warn({ err, tenantId: entry.tenantId }, 'tenant client did not disconnect cleanly')
+    }
+    await endPool(entry)
+    if (draining.get(entry.tenantId) === entry) draining.delete(entry.tenantId)
+    entry.state = 'gone'
+    // Only now are its connections closed, so only now does its slot count as free.
+    capacity.release(entry)
+    opts.log?.debug({ tenantId: entry.tenantId, serverId: entry.serverId }, 'tenant client closed')
+    entry.onDisposed?.()
+    pump()
+  }
+
+  async function endPool (entry: Entry<C>): Promise<void> {
+    const pool = entry.pool
+    // A custom disposeClient may already have ended it, and pg throws when a pool is ended twice.
+    if (pool !== undefined && !pool.ending) await pool.end().catch((err: unknown) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'tenant pool did not end cleanly') })
+    live.delete(entry)
+  }
+
+  function sweep (): void {
+    const cutoff = Date.now() - (opts.idleMs ?? 0)
+    for (const entry of capacity.idleEntries()) {
+      if (entry.idleSince > cutoff) break
+      counters.evictions++
+      void retire(entry)
+    }
+  }
+
+  async function withTenant<T> (tenantId: string, fn: (client: C) => Promise<T>): Promise<T> {
+    const held = await acquire(tenantId)
+    try {
+      return await fn(held.client)
+    } finally {
+      held.release()
+    }
+  }
+
+  /** For a deleted or moved tenant. Waits for in-flight leases; a caller holding one must release it first. */
+  async function evict (tenantId: string): Promise<void> {
+    const entry = entries.get(tenantId) ?? draining.get(tenantId)
+    if (entry === undefined) return
+    await entry.built
+    if (entry.state === 'ready') counters.evictions++
+    if (entry.state === 'ready' || entry.state === 'draining') await retire(entry)
+  }
+
+  async function close (): Promise<void> {
+    closing = true
+    if (sweeper !== undefined) clearInterval(sweeper)
+    for (const entry of queue) {
+      queue.delete(entry)
+      clearTimeout(entry.timer)
+      entry.room?.reject(closingError())
+    }
+    await Promise.all([...entries.values()].map(async (entry) => { await entry.built }))
+    await Promise.all([...entries.values(), ...draining.values()].map(retire))
+  }
+
+  function stats () {
+    const servers: Record<string, { clients: number, connectionCap: number, openConnections: number }> = {}
+    let openConnections = 0
+    let inFlight = 0
+    for (const entry of live) {
+      const open = entry.pool?.totalCount ?? 0
+      openConnections += open
+      inFlight += entry.leases
+      const server = servers[entry.serverId] ??= { clients: 0, connectionCap: opts.connectionBudget(entry.serverId), openConnections: 0 }
+      server.clients++
+      server.openConnections += open
+    }
+    let waiters = 0
+    for (const entry of queue) waiters += entry.pending.length
+    return { clients: live.size, ...counters, waiters, openConnections, inFlight, servers }
+  }
+
+  return { acquire, withTenant, evict, stats, close }
+}
+
+export type TenantPool<C = TenantPrismaClient> = ReturnType<typeof createTenantPool<C>>
