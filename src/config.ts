@@ -50,6 +50,8 @@ export interface Config {
   }
   worker: { enabled: boolean }
   reconcileIntervalMs: number
+  /** Outbound sending: per-number rate (0 = unlimited) and quiet hours in the recipient's local time. */
+  messaging: { ratePerSecond: number, quietHoursStart: number, quietHoursEnd: number }
 }
 
 export class ConfigError extends Error {
@@ -198,7 +200,12 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
       loginWindowMs: int('LOGIN_WINDOW_MS', 15 * 60_000, 1000, 86_400_000)
     },
     worker: { enabled: bool('WORKER_ENABLED', true) },
-    reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5 * 60_000, 1000, 86_400_000)
+    reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5 * 60_000, 1000, 86_400_000),
+    messaging: {
+      ratePerSecond: int('MESSAGE_RATE_PER_SECOND', 1, 0, 10_000),
+      quietHoursStart: int('QUIET_HOURS_START', 21, 0, 23),
+      quietHoursEnd: int('QUIET_HOURS_END', 8, 0, 23)
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)

@@ -40,9 +40,18 @@ export const ERRORS = {
   NoSendingNumber: define('NO_SENDING_NUMBER', 'Assign a phone number before sending messages', 409),
   MemberOptedOut: define('MEMBER_OPTED_OUT', 'This member has opted out of messages', 409),
   InvalidWebhookSignature: define('INVALID_WEBHOOK_SIGNATURE', 'Webhook signature is missing, invalid or stale', 401),
+  SmsSendFailed: define<[string]>('SMS_SEND_FAILED', 'The message could not be sent: %s', 502),
+  InvalidWebhookPayload: define<[string]>('INVALID_WEBHOOK_PAYLOAD', 'Webhook payload is invalid: %s', 400),
 
   // Operators
-  MigrationFailed: define<[string]>('MIGRATION_FAILED', 'Migration failed: %s', 500)
+  MigrationFailed: define<[string]>('MIGRATION_FAILED', 'Migration failed: %s', 500),
+
+  // Members, templates and broadcasts
+  InvalidPhone: define<[string]>('INVALID_PHONE', 'Not a valid phone number: %s', 400),
+  UnknownMergeFields: define<[string]>('UNKNOWN_MERGE_FIELDS', 'Unknown merge fields: %s', 400),
+  InvalidSchedule: define<[string]>('INVALID_SCHEDULE', '%s', 400),
+  NoRecipients: define('NO_RECIPIENTS', 'The message has no recipients', 400),
+  MessageNotCancellable: define('MESSAGE_NOT_CANCELLABLE', 'Only a scheduled message can be cancelled', 409)
 } as const
 
 export type AppError = createError.FastifyError & { statusCode: number }

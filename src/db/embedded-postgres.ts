@@ -52,8 +52,13 @@ export async function startEmbeddedPostgres (options: EmbeddedPostgresOptions): 
   const dir = path.resolve(options.dir)
   await mkdir(dir, { recursive: true })
   const isRoot = process.getuid?.() === 0
-  // As root the server runs as the `postgres` OS user, which must be able to reach its data folder.
-  if (isRoot) await chmod(dir, 0o755)
+  // As root the server runs as the `postgres` OS user, which must be able to reach its data folder:
+  // our folder gets traversal rights, and so does its parent (DATA_DIR), which may be a private temp dir.
+  if (isRoot) {
+    await chmod(dir, 0o755)
+    const parent = path.dirname(dir)
+    await chmod(parent, ((await stat(parent)).mode & 0o777) | 0o011)
+  }
   const databaseDir = path.join(dir, 'pgdata')
   const password = await clusterPassword(dir)
   const port = options.port ?? await freePort()

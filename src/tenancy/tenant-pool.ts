@@ -15,12 +15,12 @@ type LogFn = (obj: unknown, msg?: string) => void
 export interface PoolLogger { debug: LogFn, info: LogFn, warn: LogFn, error: LogFn }
 
 export interface TenantPoolOptions<C> {
-  /** TENANT_POOL_MAX_CLIENTS */
-  maxClients: number
+  /** TENANT_POOL_MAX_CLIENTS (default 50) */
+  maxClients?: number
   /** Most connections we may hold to one server, summed over all clients on it. */
   connectionBudget: (serverId: string) => number
-  /** `max` of each client's pg pool. */
-  connectionsPerClient: number
+  /** `max` of each client's pg pool (default 2). */
+  connectionsPerClient?: number
   /** A client idle this long is closed by a background sweep; unset: idle clients stay until evicted. */
   idleMs?: number
   /** How long an acquirer may wait for room before TENANT_POOL_EXHAUSTED (default 10 s). */
@@ -47,9 +47,8 @@ interface Entry<C> extends Slotted {
   pool?: pg.Pool
   leases: number
   idleSince: number
-  /** Acquirers waiting for this client to be built. */
-  pending: Array<Deferred<TenantLease<C>>>
-  room?: Deferred<Entry<C> | undefined>
+  pending: Array<Deferred<TenantLease<C>>> // acquirers waiting for the build
+  room?: Deferred<Entry<C> | undefined> // settled when the queued build gets a slot
   timer?: NodeJS.Timeout
   built?: Promise<void>
   disposed?: Promise<void>
@@ -70,10 +69,12 @@ async function defaultDisposeClient (client: unknown): Promise<void> {
 
 export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOptions<C>) {
   const acquireTimeoutMs = opts.acquireTimeoutMs ?? 10_000
+  const maxClients = opts.maxClients ?? 50
+  const connectionsPerClient = opts.connectionsPerClient ?? 2
   const createClient = opts.createClient ?? (createTenantPrismaClient as unknown as (info: TenantConnectionInfo, pool: pg.Pool) => C)
   const disposeClient = opts.disposeClient ?? defaultDisposeClient
-  const serverCap = (serverId: string): number => Math.floor(opts.connectionBudget(serverId) / opts.connectionsPerClient)
-  const capacity = createCapacity<Entry<C>>({ maxClients: opts.maxClients, serverCap })
+  const serverCap = (serverId: string): number => Math.floor(opts.connectionBudget(serverId) / connectionsPerClient)
+  const capacity = createCapacity<Entry<C>>({ maxClients, serverCap })
 
   const entries = new Map<string, Entry<C>>() // building or ready: at most one per tenant
   const draining = new Map<string, Entry<C>>() // no longer handed out; disposed once its leases end
@@ -92,24 +93,18 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
     entry.leases++
     capacity.markBusy(entry)
     let released = false
-    return {
-      client: entry.client as C,
-      tenantId: entry.tenantId,
-      release: () => {
-        if (released) return
-        released = true
-        onRelease(entry)
-      }
+    const release = (): void => {
+      if (released) return
+      released = true
+      onRelease(entry)
     }
+    return { client: entry.client as C, tenantId: entry.tenantId, release }
   }
 
   function onRelease (entry: Entry<C>): void {
     entry.leases--
     if (entry.leases > 0) return
-    if (entry.state === 'draining') {
-      void dispose(entry)
-      return
-    }
+    if (entry.state === 'draining') return void dispose(entry)
     entry.idleSince = Date.now()
     capacity.markIdle(entry)
     // A client just became evictable: a waiter may now be served.
@@ -151,7 +146,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       // The slot was handed over by a victim: its connections must be gone before ours open.
       await victim?.disposed
       if (closing) throw closingError()
-      const pool = new pg.Pool({ connectionString: info.url, max: opts.connectionsPerClient, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-tenant' })
+      const pool = new pg.Pool({ connectionString: info.url, max: connectionsPerClient, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-tenant' })
       // Without a listener, an idle connection dropped by the server would crash the process.
       pool.on('error', (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
       entry.pool = pool
@@ -178,10 +173,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
 
   async function waitForRoom (entry: Entry<C>): Promise<Entry<C> | undefined> {
     return await new Promise((resolve, reject) => {
-      if (closing) {
-        reject(closingError())
-        return
-      }
+      if (closing) return reject(closingError())
       entry.room = { resolve, reject }
       entry.timer = setTimeout(() => {
         queue.delete(entry)

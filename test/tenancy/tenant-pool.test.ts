@@ -70,7 +70,11 @@ t.test('200 concurrent tenants stay within the client count and the connection b
   })()
 
   const tenants = Array.from({ length: 200 }, (_, i) => `tenant-${i}`)
-  const results = await Promise.allSettled(tenants.map(async (id) => await pool.withTenant(id, async (client) => await currentDatabase(client))))
+  // Two queries per lease so that every client really opens both of its connections.
+  const results = await Promise.allSettled(tenants.map(async (id) => await pool.withTenant(id, async (client) => {
+    const [db, again] = await Promise.all([currentDatabase(client), currentDatabase(client)])
+    return db === again ? db : 'mixed'
+  })))
   sampling = false
   await sampler
 

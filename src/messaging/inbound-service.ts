@@ -1,0 +1,195 @@
+// Processing of verified Telnyx webhooks: message.received is routed by the number it was sent to,
+// stored once in that tenant's database (member, conversation, message, consent) in one transaction,
+// and consent keywords are answered after the commit. Status events go to the delivery-status handler.
+import { randomUUID } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
+import type { TenantPool, TenantPrismaClient } from '../tenancy/tenant-pool.js'
+import type { TenantDirectory } from '../tenancy/tenant-directory.js'
+import { classifyKeyword, consentReply, type ConsentKeyword } from './consent-keywords.js'
+import type { RouteCache } from './route-cache.js'
+import type { TelnyxSender } from './telnyx-sender.js'
+import type { MessageReceivedEvent, TelnyxMessageEvent } from './telnyx-webhook.js'
+
+export interface DeliveryStatusHandler { handle: (event: TelnyxMessageEvent) => Promise<unknown> }
+
+export interface WebhookStats {
+  received: number
+  stored: number
+  duplicates: number
+  unrouted: number
+  ignored: number
+  invalid: number
+  rejected: number
+  statusEvents: number
+  replies: number
+  replyFailures: number
+}
+
+export type InboundOutcome = 'stored' | 'duplicate' | 'unrouted' | 'ignored' | 'status'
+
+export const newWebhookStats = (): WebhookStats => ({
+  received: 0, stored: 0, duplicates: 0, unrouted: 0, ignored: 0, invalid: 0, rejected: 0, statusEvents: 0, replies: 0, replyFailures: 0
+})
+
+type Tx = Parameters<Parameters<TenantPrismaClient['$transaction']>[0]>[0]
+
+interface PendingReply { kind: ConsentKeyword['kind'], conversationId: string, memberPhone: string, fromNumber: string }
+
+const PREVIEW_LENGTH = 160
+
+// Timestamps go in as ISO text and are stored as UTC, as Prisma stores TIMESTAMP(3) columns.
+const utc = (d: Date): string => d.toISOString()
+
+export function createInboundService (deps: {
+  routes: Pick<RouteCache, 'tenantFor'>
+  pool: Pick<TenantPool, 'withTenant'>
+  directory: Pick<TenantDirectory, 'get'>
+  sender: Pick<TelnyxSender, 'send'>
+  deliveryStatus: () => DeliveryStatusHandler | undefined
+  stats: WebhookStats
+  log: FastifyBaseLogger
+}) {
+  const { routes, pool, directory, sender, stats, log } = deps
+
+  async function handle (event: TelnyxMessageEvent): Promise<InboundOutcome> {
+    if (event.data.event_type !== 'message.received') {
+      const handler = deps.deliveryStatus()
+      if (handler === undefined) {
+        stats.ignored++
+        return 'ignored'
+      }
+      stats.statusEvents++
+      await handler.handle(event)
+      return 'status'
+    }
+    return await received(event)
+  }
+
+  async function received (event: MessageReceivedEvent): Promise<InboundOutcome> {
+    const p = event.data.payload
+    const to = p.to[0]?.phone_number ?? ''
+    const tenantId = await routes.tenantFor(to)
+    if (tenantId === null) {
+      stats.unrouted++
+      log.warn({ eventId: event.data.id, to }, 'inbound message for a number no organization owns')
+      return 'unrouted'
+    }
+    return await pool.withTenant(tenantId, async (db) => {
+      const result = await db.$transaction(async (tx) => await store(tx, event, to))
+      if (result === 'duplicate') {
+        stats.duplicates++
+        return 'duplicate'
+      }
+      stats.stored++
+      if (result !== 'stored') await reply(db, tenantId, result)
+      return 'stored'
+    })
+  }
+
+  async function store (tx: Tx, event: MessageReceivedEvent, to: string): Promise<'duplicate' | 'stored' | PendingReply> {
+    const p = event.data.payload
+    const from = p.from.phone_number
+    const now = new Date()
+    const receivedAt = parseDate(p.received_at) ?? parseDate(event.data.occurred_at) ?? now
+    const first = await tx.$queryRaw<Array<{ id: string }>>`
+      INSERT INTO "ProcessedWebhookEvent" (id, type) VALUES (${event.data.id}, ${event.data.event_type})
+      ON CONFLICT (id) DO NOTHING RETURNING id`
+    if (first.length === 0) return 'duplicate'
+    const [member] = await tx.$queryRaw<Array<{ id: string }>>`
+      INSERT INTO "Member" (id, "firstName", "lastName", phone, "isContact", "updatedAt")
+      VALUES (${randomUUID()}, '', '', ${from}, true, now())
+      ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone RETURNING id`
+    if (member === undefined) throw new Error('member upsert returned nothing')
+    const [conversation] = await tx.$queryRaw<Array<{ id: string }>>`
+      INSERT INTO "Conversation" (id, "memberId", "lastMessageAt", "unreadCount", "updatedAt")
+      VALUES (${randomUUID()}, ${member.id}, ${utc(receivedAt)}::timestamptz AT TIME ZONE 'UTC', 0, now())
+      ON CONFLICT ("memberId") DO UPDATE SET "memberId" = EXCLUDED."memberId" RETURNING id`
+    if (conversation === undefined) throw new Error('conversation upsert returned nothing')
+    const media = JSON.stringify(p.media.map((m) => ({ url: m.url, contentType: m.content_type })))
+    // The unique provider id, not a prior read, makes retries and concurrent duplicates store once.
+    const inserted = await tx.$queryRaw<Array<{ id: string }>>`
+      INSERT INTO "ConversationMessage" (id, "conversationId", direction, body, media, "providerMessageId", status, "fromNumber", "toNumber", "createdAt")
+      VALUES (${randomUUID()}, ${conversation.id}, 'INBOUND'::"Direction", ${p.text}, ${media}::jsonb, ${p.id}, 'received', ${from}, ${to},
+        ${utc(receivedAt)}::timestamptz AT TIME ZONE 'UTC')
+      ON CONFLICT ("providerMessageId") DO NOTHING RETURNING id`
+    if (inserted.length === 0) return 'duplicate'
+    const preview = (p.text !== '' ? p.text : p.media.length > 0 ? '[media]' : '').slice(0, PREVIEW_LENGTH)
+    // Telnyx may deliver out of order: an older message counts as unread but does not become the preview.
+    await tx.$executeRaw`
+      UPDATE "Conversation" SET
+        "unreadCount" = "unreadCount" + 1,
+        "lastMessagePreview" = CASE WHEN "lastMessageAt" <= ${utc(receivedAt)}::timestamptz AT TIME ZONE 'UTC' OR "lastMessagePreview" IS NULL THEN ${preview} ELSE "lastMessagePreview" END,
+        "lastMessageAt" = GREATEST("lastMessageAt", ${utc(receivedAt)}::timestamptz AT TIME ZONE 'UTC'),
+        "updatedAt" = now()
+      WHERE id = ${conversation.id}`
+    const keyword = classifyKeyword(p.text)
+    if (keyword === null) return 'stored'
+    const changed = await applyConsent(tx, member.id, keyword, event)
+    // Telnyx answered the keyword itself (autoresponse_type set): record, never answer twice.
+    const telnyxAnswered = typeof p.autoresponse_type === 'string' && p.autoresponse_type !== ''
+    if (!changed || telnyxAnswered) return 'stored'
+    return { kind: keyword.kind, conversationId: conversation.id, memberPhone: from, fromNumber: to }
+  }
+
+  /** Records a consent keyword; false when it changes nothing (a second STOP), so nothing is answered. */
+  async function applyConsent (tx: Tx, memberId: string, keyword: ConsentKeyword, event: MessageReceivedEvent): Promise<boolean> {
+    if (keyword.kind === 'OPT_OUT') {
+      const rows = await tx.$executeRaw`
+        UPDATE "Member" SET "optedOut" = true, "optedOutAt" = now(), "updatedAt" = now() WHERE id = ${memberId} AND NOT "optedOut"`
+      if (rows === 0) return false
+    } else if (keyword.kind === 'OPT_IN') {
+      const rows = await tx.$executeRaw`
+        UPDATE "Member" SET "optedOut" = false, "optedOutAt" = NULL, "updatedAt" = now() WHERE id = ${memberId} AND "optedOut"`
+      if (rows === 0) return false
+    }
+    const p = event.data.payload
+    const logged = await tx.$executeRaw`
+      INSERT INTO "ConsentLog" (id, "memberId", event, source, keyword, "rawText", "providerMessageId", "providerEventId")
+      VALUES (${randomUUID()}, ${memberId}, ${keyword.kind}::"ConsentEvent", 'sms', ${keyword.keyword}, ${p.text}, ${p.id}, ${event.data.id})
+      ON CONFLICT ("providerMessageId") DO NOTHING`
+    return logged > 0
+  }
+
+  // Runs after the commit: a failed send is logged and recorded, the inbound message stays stored.
+  async function reply (db: TenantPrismaClient, tenantId: string, pending: PendingReply): Promise<void> {
+    const tenant = await directory.get(tenantId)
+    const text = consentReply(pending.kind, tenant.name, pending.fromNumber)
+    let providerMessageId: string | null = null
+    let errorCode: string | null = null
+    try {
+      providerMessageId = (await sender.send({ from: pending.fromNumber, to: pending.memberPhone, text })).providerMessageId
+      stats.replies++
+    } catch (error) {
+      stats.replyFailures++
+      errorCode = (error as { providerCode?: string }).providerCode ?? 'SEND_FAILED'
+      log.error({ err: error, tenantId }, 'consent reply could not be sent')
+    }
+    const now = new Date()
+    await db.$transaction([
+      db.conversationMessage.create({
+        data: {
+          conversationId: pending.conversationId,
+          direction: 'OUTBOUND',
+          body: text,
+          providerMessageId,
+          status: providerMessageId === null ? 'failed' : 'sent',
+          errorCode,
+          fromNumber: pending.fromNumber,
+          toNumber: pending.memberPhone,
+          createdAt: now
+        }
+      }),
+      db.conversation.update({ where: { id: pending.conversationId }, data: { lastMessageAt: now, lastMessagePreview: text.slice(0, PREVIEW_LENGTH) } })
+    ])
+  }
+
+  return { handle }
+}
+
+function parseDate (value: string | undefined): Date | undefined {
+  if (value === undefined) return undefined
+  const d = new Date(value)
+  return Number.isNaN(d.getTime()) ? undefined : d
+}
+
+export type InboundService = ReturnType<typeof createInboundService>
