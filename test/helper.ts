@@ -22,7 +22,9 @@ export async function testServerUrl (): Promise<string> {
     // Run on its own (`npx tap test/x.test.ts`): this process starts and stops its own server.
     const dir = await mkdtemp(path.join(tmpdir(), 'church-sms-solo-'))
     const pg = await startEmbeddedPostgres({ dir, fast: true, maxConnections: 500 })
-    process.once('beforeExit', () => { void pg.stop() })
+    // The embedded server's child process keeps the event loop alive, so stop it when tap finishes.
+    const { default: tap } = await import('tap')
+    tap.teardown(async () => { await pg.stop() })
     return pg.url
   })()
   return await serverUrl
