@@ -14,6 +14,16 @@ import healthRoutes from './routes/health.js'
 import authRoutes from './routes/auth.js'
 import meRoutes from './routes/me.js'
 import platformRoutes from './routes/platform.js'
+import worker from './plugins/app/worker.js'
+import memberRoutes from './routes/members.js'
+import branchRoutes from './routes/branches.js'
+import templateRoutes from './routes/templates.js'
+import messageRoutes from './routes/messages.js'
+import recurringRoutes from './routes/recurring-messages.js'
+import messaging from './plugins/app/messaging.js'
+import phoneNumberRoutes from './routes/phone-numbers.js'
+import conversationRoutes from './routes/conversations.js'
+import telnyxWebhookRoutes, { webhookStatsRoutes } from './routes/telnyx-webhook.js'
 
 export interface BuildOptions {
   /** false silences the logger (tests); otherwise a pino destination stream may be given. */
@@ -51,6 +61,17 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(authRoutes)
   await app.register(meRoutes)
   await app.register(platformRoutes)
+  await app.register(worker)
+  await app.register(memberRoutes)
+  await app.register(branchRoutes)
+  await app.register(templateRoutes)
+  await app.register(messageRoutes)
+  await app.register(recurringRoutes)
+  await app.register(messaging)
+  await app.register(phoneNumberRoutes)
+  await app.register(conversationRoutes)
+  await app.register(telnyxWebhookRoutes)
+  await app.register(webhookStatsRoutes)
   await app.ready()
   return app
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto'
 import type PgBoss from 'pg-boss'
 import type { TenantPrismaClient } from '../tenancy/tenant-pool.js'
 import type { TenantRecord } from '../tenancy/tenant-directory.js'
+import type { Prisma } from '../generated/tenant/client.js'
 import { ERRORS } from '../errors.js'
 import { enqueueSend } from './send-queue.js'
 import { resolveBody } from './template-service.js'
@@ -20,6 +21,8 @@ export interface BroadcastInput {
 export interface BroadcastExtra { createdById?: string, recurringMessageId?: string, occurrenceKey?: string }
 
 const CHUNK = 2000
+
+type TenantTx = Prisma.TransactionClient
 const SENDABLE = new Set(['TRIALING', 'ACTIVE'])
 
 export function assertCanSend (tenant: Pick<TenantRecord, 'primaryPhoneNumber' | 'subscriptionStatus'>): void {
@@ -28,7 +31,7 @@ export function assertCanSend (tenant: Pick<TenantRecord, 'primaryPhoneNumber' |
 }
 
 /** Members the selection reaches; nobody selected means everyone (contacts excluded). */
-async function selectMembers (db: TenantPrismaClient, input: BroadcastInput) {
+async function selectMembers (db: TenantTx, input: BroadcastInput) {
   const branchIds = input.branchIds ?? []
   const memberIds = input.memberIds ?? []
   const everyone = branchIds.length === 0 && memberIds.length === 0
@@ -41,8 +44,10 @@ async function selectMembers (db: TenantPrismaClient, input: BroadcastInput) {
   })
 }
 
-/** Writes the message and its recipients; returns them without enqueueing. */
-export async function writeBroadcast (db: TenantPrismaClient, tenant: Pick<TenantRecord, 'name'>, input: BroadcastInput, extra: BroadcastExtra = {}) {
+export type PreparedBroadcast = Awaited<ReturnType<typeof prepareBroadcast>>
+
+/** Reads what a broadcast needs (body, members) and merges each recipient's text. */
+export async function prepareBroadcast (db: TenantTx, tenant: Pick<TenantRecord, 'name'>, input: BroadcastInput, extra: BroadcastExtra = {}) {
   const body = await resolveBody(db, input)
   const members = await selectMembers(db, input)
   const reachable = members.filter((m) => !m.optedOut)
@@ -54,35 +59,45 @@ export async function writeBroadcast (db: TenantPrismaClient, tenant: Pick<Tenan
     phone: m.phone,
     body: renderTemplate(body, { firstName: m.firstName, lastName: m.lastName, churchName: tenant.name })
   }))
-  const messageId = randomUUID()
-  await db.$transaction(async (tx) => {
-    await tx.message.create({
-      data: {
-        id: messageId,
-        body,
-        templateId: input.templateId ?? null,
-        status: recipients.length === 0 ? 'SENT' : scheduled ? 'SCHEDULED' : 'QUEUED',
-        sendAt: sendAt ?? null,
-        recipientCount: recipients.length,
-        excludedCount: members.length - reachable.length,
-        createdById: extra.createdById ?? null,
-        recurringMessageId: extra.recurringMessageId ?? null,
-        occurrenceKey: extra.occurrenceKey ?? null,
-        ...(recipients.length === 0 && { completedAt: new Date() })
-      }
-    })
-    for (let i = 0; i < recipients.length; i += CHUNK) {
-      await tx.messageRecipient.createMany({ data: recipients.slice(i, i + CHUNK).map((r) => ({ ...r, messageId })) })
-    }
-  }, { timeout: 60_000, maxWait: 10_000 })
+  const status: 'SENT' | 'SCHEDULED' | 'QUEUED' = recipients.length === 0 ? 'SENT' : scheduled ? 'SCHEDULED' : 'QUEUED'
   return {
-    id: messageId,
-    status: recipients.length === 0 ? 'SENT' : scheduled ? 'SCHEDULED' : 'QUEUED',
+    id: randomUUID(),
+    body,
+    templateId: input.templateId ?? null,
+    status,
+    sendAt: sendAt ?? null,
+    startAfter: scheduled ? sendAt : undefined,
+    recipients,
     recipientCount: recipients.length,
     excludedCount: members.length - reachable.length,
-    recipientIds: recipients.map((r) => r.id),
-    startAfter: scheduled ? sendAt : undefined
+    extra
   }
+}
+
+/** Writes the message and its recipients with `tx`, which the caller runs as one transaction. */
+export async function insertBroadcast (tx: TenantTx, p: PreparedBroadcast): Promise<void> {
+  await tx.message.create({
+    data: {
+      id: p.id,
+      body: p.body,
+      templateId: p.templateId,
+      status: p.status,
+      sendAt: p.sendAt,
+      recipientCount: p.recipientCount,
+      excludedCount: p.excludedCount,
+      createdById: p.extra.createdById ?? null,
+      recurringMessageId: p.extra.recurringMessageId ?? null,
+      occurrenceKey: p.extra.occurrenceKey ?? null,
+      ...(p.status === 'SENT' && { completedAt: new Date() })
+    }
+  })
+  for (let i = 0; i < p.recipients.length; i += CHUNK) {
+    await tx.messageRecipient.createMany({ data: p.recipients.slice(i, i + CHUNK).map((r) => ({ ...r, messageId: p.id })) })
+  }
+}
+
+export async function enqueueBroadcast (boss: PgBoss, tenantId: string, p: PreparedBroadcast): Promise<void> {
+  await enqueueSend(boss, { tenantId, messageId: p.id }, p.recipients.map((r) => r.id), p.startAfter)
 }
 
 export function createBroadcastService (deps: { boss: PgBoss }) {
@@ -90,9 +105,10 @@ export function createBroadcastService (deps: { boss: PgBoss }) {
     async create (db: TenantPrismaClient, tenant: TenantRecord, input: BroadcastInput, extra: BroadcastExtra = {}) {
       assertCanSend(tenant)
       if (input.sendAt !== undefined && Number.isNaN(new Date(input.sendAt).getTime())) throw new ERRORS.BadRequest('sendAt is not a date')
-      const written = await writeBroadcast(db, tenant, input, extra)
-      await enqueueSend(deps.boss, { tenantId: tenant.id, messageId: written.id }, written.recipientIds, written.startAfter)
-      return { id: written.id, status: written.status, recipientCount: written.recipientCount, excludedCount: written.excludedCount }
+      const prepared = await prepareBroadcast(db, tenant, input, extra)
+      await db.$transaction(async (tx) => { await insertBroadcast(tx, prepared) }, { timeout: 60_000, maxWait: 10_000 })
+      await enqueueBroadcast(deps.boss, tenant.id, prepared)
+      return { id: prepared.id, status: prepared.status, recipientCount: prepared.recipientCount, excludedCount: prepared.excludedCount }
     },
 
     async cancel (db: TenantPrismaClient, id: string) {

@@ -69,7 +69,9 @@ export function createConversationService (deps: { sender: Pick<TelnyxSender, 's
     try {
       providerMessageId = (await deps.sender.send({ from, to: conversation.member.phone, text })).providerMessageId
     } catch (error) {
-      throw new ERRORS.SmsSendFailed((error as Error).message, { cause: error })
+      const failure = new ERRORS.SmsSendFailed((error as Error).message)
+      failure.cause = error
+      throw failure
     }
     const now = new Date()
     const [message] = await db.$transaction([

@@ -52,17 +52,15 @@ export function createInboundService (deps: {
   const { routes, pool, directory, sender, stats, log } = deps
 
   async function handle (event: TelnyxMessageEvent): Promise<InboundOutcome> {
-    if (event.data.event_type !== 'message.received') {
-      const handler = deps.deliveryStatus()
-      if (handler === undefined) {
-        stats.ignored++
-        return 'ignored'
-      }
-      stats.statusEvents++
-      await handler.handle(event)
-      return 'status'
+    if (isReceived(event)) return await received(event)
+    const handler = deps.deliveryStatus()
+    if (handler === undefined) {
+      stats.ignored++
+      return 'ignored'
     }
-    return await received(event)
+    stats.statusEvents++
+    await handler.handle(event)
+    return 'status'
   }
 
   async function received (event: MessageReceivedEvent): Promise<InboundOutcome> {
@@ -184,6 +182,10 @@ export function createInboundService (deps: {
   }
 
   return { handle }
+}
+
+function isReceived (event: TelnyxMessageEvent): event is MessageReceivedEvent {
+  return event.data.event_type === 'message.received'
 }
 
 function parseDate (value: string | undefined): Date | undefined {

@@ -1,6 +1,7 @@
 // Templates with merge fields: unknown fields are refused when saved; previews show the merged text
 // and what it costs in segments.
 import type { TenantPrismaClient } from '../tenancy/tenant-pool.js'
+import type { Prisma } from '../generated/tenant/client.js'
 import { ERRORS } from '../errors.js'
 import { countSegments } from './segments.js'
 import { findUnknownFields, renderTemplate } from './template-render.js'
@@ -15,7 +16,7 @@ export function assertKnownFields (body: string): void {
 }
 
 /** The body to send: the given text, or the template's. */
-export async function resolveBody (db: TenantPrismaClient, input: { text?: string | undefined, templateId?: string | undefined }): Promise<string> {
+export async function resolveBody (db: Prisma.TransactionClient, input: { text?: string | undefined, templateId?: string | undefined }): Promise<string> {
   if (input.templateId !== undefined) {
     const template = await db.messageTemplate.findUnique({ where: { id: input.templateId } })
     if (template === null) throw new ERRORS.NotFound('Template')

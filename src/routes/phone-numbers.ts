@@ -32,7 +32,7 @@ const phoneNumberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: { tags, security, params: PhoneNumberParamsSchema, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } }
   }, async (request, reply) => {
     await app.phoneNumbers.remove(claimsOf(request).tenant.id, request.params.phoneNumber)
-    return await reply.status(204).send()
+    return await reply.status(204).send(null)
   })
 }
 

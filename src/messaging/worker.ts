@@ -1,0 +1,120 @@
+// The messaging worker: takes send jobs from pg-boss (registry database), routes each to its tenant
+// database through the pool, holds back recipients inside quiet hours (DEFERRED, re-enqueued for the
+// morning, never dropped), spaces sends per sending number, and closes the message when done.
+import type PgBoss from 'pg-boss'
+import type { Logger } from 'pino'
+import type { TenantDirectory } from '../tenancy/tenant-directory.js'
+import type { TenantPool, TenantPrismaClient } from '../tenancy/tenant-pool.js'
+import type { RegistryClient } from '../registry/registry-client.js'
+import { nextSendableTime, timezoneForPhone, type QuietHours } from './quiet-hours.js'
+import { createRateLimiter } from './rate-limiter.js'
+import { claimRecipient, sendClaimed, type RetryPolicy } from './send-recipient.js'
+import { ensureQueues, RECURRING_QUEUE, SEND_QUEUE, type SendJob } from './send-queue.js'
+import type { TelnyxSender } from './telnyx-sender.js'
+import { createRecurringScheduler } from './recurring-service.js'
+
+export interface MessagingWorkerOptions {
+  boss: PgBoss
+  pool: Pick<TenantPool, 'withTenant'>
+  directory: Pick<TenantDirectory, 'get'>
+  sender: TelnyxSender
+  log: Pick<Logger, 'info' | 'warn' | 'error'>
+  /** 0 = unlimited. */
+  ratePerSecondPerNumber: number
+  /** Needed to fire recurring messages (it lists the tenants). */
+  registry?: RegistryClient
+  quietHours?: QuietHours
+  retry?: Partial<RetryPolicy>
+  /** Send jobs processed at once by this worker. */
+  concurrency?: number
+  pollingIntervalSeconds?: number
+  now?: () => Date
+}
+
+export function createMessagingWorker (opts: MessagingWorkerOptions) {
+  const { boss, pool, directory, sender, log } = opts
+  const limiter = createRateLimiter(opts.ratePerSecondPerNumber)
+  const retry: RetryPolicy = { maxAttempts: opts.retry?.maxAttempts ?? 5, baseDelayMs: opts.retry?.baseDelayMs ?? 2000 }
+  const quiet = opts.quietHours ?? { start: 21, end: 8 }
+  const now = opts.now ?? (() => new Date())
+  const recurring = opts.registry === undefined ? undefined : createRecurringScheduler({ registry: opts.registry, directory, pool, boss, log, now })
+  const workerIds: string[] = []
+
+  async function deferQuiet (db: TenantPrismaClient, job: SendJob, timezone: string): Promise<string[]> {
+    const rows = await db.messageRecipient.findMany({ where: { id: { in: job.recipientIds }, status: { in: ['PENDING', 'DEFERRED'] } }, select: { id: true, phone: true } })
+    const at = now()
+    const later = new Map<number, string[]>()
+    const ready: string[] = []
+    for (const r of rows) {
+      const when = nextSendableTime(at, timezoneForPhone(r.phone, timezone), quiet)
+      if (when.getTime() <= at.getTime()) ready.push(r.id)
+      else later.set(when.getTime(), [...(later.get(when.getTime()) ?? []), r.id])
+    }
+    for (const [time, ids] of later) {
+      const nextAttemptAt = new Date(time)
+      await db.messageRecipient.updateMany({ where: { id: { in: ids }, status: { in: ['PENDING', 'DEFERRED'] } }, data: { status: 'DEFERRED', nextAttemptAt } })
+      await boss.send(SEND_QUEUE, { ...job, recipientIds: ids }, { startAfter: nextAttemptAt })
+    }
+    return ready
+  }
+
+  async function finishIfDone (db: TenantPrismaClient, messageId: string): Promise<void> {
+    await db.$executeRaw`
+      UPDATE "Message" SET status = (CASE WHEN EXISTS (SELECT 1 FROM "MessageRecipient" WHERE "messageId" = ${messageId} AND status IN ('SENT', 'DELIVERED', 'UNDELIVERED'))
+                                          OR NOT EXISTS (SELECT 1 FROM "MessageRecipient" WHERE "messageId" = ${messageId} AND status = 'FAILED')
+                                     THEN 'SENT' ELSE 'FAILED' END)::"MessageStatus",
+                           "completedAt" = now(), "updatedAt" = now()
+      WHERE id = ${messageId} AND status IN ('QUEUED', 'SCHEDULED', 'SENDING')
+        AND NOT EXISTS (SELECT 1 FROM "MessageRecipient" WHERE "messageId" = ${messageId} AND status IN ('PENDING', 'DEFERRED', 'SENDING'))`
+  }
+
+  async function processSendJob (job: SendJob): Promise<void> {
+    const tenant = await directory.get(job.tenantId)
+    await pool.withTenant(job.tenantId, async (db) => {
+      const from = tenant.primaryPhoneNumber
+      if (from === null) {
+        await db.messageRecipient.updateMany({ where: { id: { in: job.recipientIds }, status: { in: ['PENDING', 'DEFERRED'] } }, data: { status: 'FAILED', errorCode: 'NO_SENDING_NUMBER' } })
+        await finishIfDone(db, job.messageId)
+        return
+      }
+      const ready = await deferQuiet(db, job, tenant.timezone)
+      if (ready.length > 0) await db.message.updateMany({ where: { id: job.messageId, status: { in: ['QUEUED', 'SCHEDULED'] } }, data: { status: 'SENDING' } })
+      for (const id of ready) {
+        const claimed = await claimRecipient(db, id)
+        if (claimed === undefined) continue
+        if (claimed.optedOut !== true) await limiter.acquire(from)
+        await sendClaimed({ db, boss, sender, tenantId: job.tenantId, messageId: job.messageId, from, retry }, claimed)
+      }
+      await finishIfDone(db, job.messageId)
+    })
+  }
+
+  return {
+    processSendJob,
+    /** Fires due recurring messages of every tenant once (what the scheduled tick job does). */
+    async tickRecurring (): Promise<number> { return await (recurring?.tick() ?? Promise.resolve(0)) },
+    async start (): Promise<void> {
+      await ensureQueues(boss)
+      const pollingIntervalSeconds = opts.pollingIntervalSeconds ?? 0.5
+      for (let i = 0; i < (opts.concurrency ?? 4); i++) {
+        workerIds.push(await boss.work<SendJob>(SEND_QUEUE, { batchSize: 1, pollingIntervalSeconds }, async (jobs) => {
+          for (const job of jobs) await processSendJob(job.data)
+        }))
+      }
+      if (recurring !== undefined) {
+        await boss.schedule(RECURRING_QUEUE, '* * * * *')
+        workerIds.push(await boss.work(RECURRING_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
+          const fired = await recurring.tick()
+          if (fired > 0) log.info({ fired }, 'recurring messages fired')
+        }))
+      }
+      log.info({ concurrency: opts.concurrency ?? 4, ratePerSecondPerNumber: opts.ratePerSecondPerNumber }, 'messaging worker started')
+    },
+    /** Stops taking jobs; in-flight jobs finish (boss.stop({ graceful }) waits for them). */
+    async stop (): Promise<void> {
+      for (const id of workerIds.splice(0)) await boss.offWork({ id })
+    }
+  }
+}
+
+export type MessagingWorker = ReturnType<typeof createMessagingWorker>
