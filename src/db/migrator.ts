@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type pg from 'pg'
+import { projectRoot } from '../util/project-root.js'
 
 export interface Migration {
   version: string
@@ -30,8 +31,8 @@ export class UnknownMigrationError extends Error {
 }
 
 export const MIGRATION_SETS = {
-  registry: path.resolve(import.meta.dirname, '../../prisma/registry/migrations'),
-  tenant: path.resolve(import.meta.dirname, '../../prisma/tenant/migrations')
+  registry: path.join(projectRoot(), 'prisma/registry/migrations'),
+  tenant: path.join(projectRoot(), 'prisma/tenant/migrations')
 }
 
 const cache = new Map<string, Promise<Migration[]>>()

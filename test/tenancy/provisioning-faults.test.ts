@@ -1,6 +1,6 @@
 // A failure or a crash after any provisioning step is fully undone: right away for an ordinary error,
 // by the reconciler for a crash. Nothing is left: no database or role, no registry rows, no Stripe customer.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { SimulatedCrash, type ProvisioningStep } from '../../src/tenancy/provisioning-service.js'
@@ -20,7 +20,7 @@ async function serverObjects (tenantId: string): Promise<{ databases: number, ro
   })
 }
 
-async function assertNothingLeft (t: Tap.Test, app: FastifyInstance, stripe: FakeStripe, tenantId: string): Promise<void> {
+async function assertNothingLeft (t: Test, app: FastifyInstance, stripe: FakeStripe, tenantId: string): Promise<void> {
   t.same(await serverObjects(tenantId), { databases: 0, roles: 0 }, 'no database, no role')
   t.equal(await app.registry.tenant.count({ where: { id: tenantId } }), 0, 'no tenant row')
   t.equal(await app.registry.church.count(), 0, 'no church row')

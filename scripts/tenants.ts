@@ -1,0 +1,86 @@
+// Operator CLI: `npm run tenants -- <command>`. It builds the same services as the API (without
+// listening) so every command follows the API's rules.
+import { parseArgs } from 'node:util'
+import { buildApp } from '../src/app.js'
+import { ConfigError, loadConfig } from '../src/config.js'
+import { resolveDatabase } from '../src/db/local-database.js'
+import { loadMigrations, MIGRATION_SETS } from '../src/db/migrator.js'
+import { createFleetMigrator } from '../src/tenancy/fleet-migrator.js'
+import { withClient } from '../src/db/pg-admin.js'
+
+const USAGE = `usage: npm run tenants -- <command>
+  list [--status S]                 tenants with status, server and schema version
+  migrate [--concurrency N]         migrate the templates, then every tenant database (resumable)
+  migrate --registry-only           migrate the registry and the templates only (pre-deploy)
+  reconcile                         finish or undo interrupted provisioning; drop orphans
+  servers list                      database servers and their load
+  servers add <name> <adminUrl> [--budget N]   register another PostgreSQL server for tenants`
+
+async function main (): Promise<number> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { concurrency: { type: 'string' }, status: { type: 'string' }, budget: { type: 'string' }, 'registry-only': { type: 'boolean' } }
+  })
+  const [command, sub, ...rest] = positionals
+  if (command === undefined || !['list', 'migrate', 'reconcile', 'servers'].includes(command)) {
+    process.stderr.write(USAGE + '\n')
+    return command === undefined ? 0 : 2
+  }
+  const config = await loadConfig({ ...process.env, WORKER_ENABLED: 'false' })
+  const { databaseUrl, embedded } = await resolveDatabase(config, (msg) => { process.stderr.write(msg + '\n') })
+  const app = await buildApp({ ...config, databaseUrl, logLevel: process.env.LOG_LEVEL ?? 'warn' })
+  try {
+    switch (command) {
+      case 'list': {
+        const tenants = await app.registry.tenant.findMany({
+          where: values.status === undefined ? {} : { status: values.status as never },
+          include: { server: { select: { name: true } } },
+          orderBy: { createdAt: 'asc' }
+        })
+        console.table(tenants.map((t) => ({ id: t.id, name: t.name, status: t.status, server: t.server.name, schema: t.schemaVersion, created: t.createdAt.toISOString() })))
+        return 0
+      }
+      case 'migrate': {
+        if (values['registry-only'] === true) {
+          process.stdout.write(`registry at ${app.readiness.registryVersion}, templates at ${JSON.stringify(app.readiness.templates)}\n`)
+          return 0
+        }
+        const fleet = createFleetMigrator({ registry: app.registry, servers: app.servers, pool: app.pool, migrations: await loadMigrations(MIGRATION_SETS.tenant), log: app.log })
+        const report = await fleet.migrateAll({
+          concurrency: Number(values.concurrency ?? '4'),
+          onProgress: (done, total, r) => { process.stderr.write(`\r${done}/${total} tenants  migrated ${r.migrated.length}  up to date ${r.upToDate}  failed ${r.failed.length}`) }
+        })
+        process.stderr.write('\n')
+        for (const failure of report.failed) process.stdout.write(`FAILED ${failure.tenantId}: ${failure.error}\n`)
+        process.stdout.write(`${report.total} tenants: ${report.migrated.length} migrated to ${fleet.latest}, ${report.upToDate} already current, ${report.failed.length} failed\n`)
+        return report.failed.length > 0 ? 1 : 0
+      }
+      case 'reconcile': {
+        const report = await app.reconciler.run()
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+        return 0
+      }
+      case 'servers': {
+        if (sub === 'add') {
+          const [name, url] = rest
+          if (name === undefined || url === undefined || !/^[a-z0-9-]{1,40}$/.test(name)) throw new Error('usage: servers add <name> <adminUrl> (name: lowercase letters, digits, dashes)')
+          await withClient(url, async (c) => { await c.query('SELECT 1') })
+          const server = await app.servers.upsertFromUrl(name, url, Number(values.budget ?? config.pool.connectionBudget))
+          process.stdout.write(`server ${server.name} registered (${server.host}:${server.port}); its template is created at the next start or migrate\n`)
+          return 0
+        }
+        console.table((await app.servers.list()).map((s) => ({ name: s.name, host: `${s.host}:${s.port}`, status: s.status, budget: s.connectionBudget })))
+        return 0
+      }
+    }
+    return 2
+  } finally {
+    await app.close()
+    await embedded?.stop()
+  }
+}
+
+main().then((code) => { process.exit(code) }, (error: unknown) => {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : `tenants: ${(error as Error).message}`}\n`)
+  process.exit(1)
+})
