@@ -73,7 +73,11 @@ export function createInboundService (deps: {
       return 'unrouted'
     }
     return await pool.withTenant(tenantId, async (db) => {
-      const result = await db.$transaction(async (tx) => await store(tx, event, to))
+      // Plain texts (the bulk) take one statement; consent keywords and the rare race the fast path
+      // cannot settle take the transaction.
+      const plain = classifyKeyword(event.data.payload.text) === null
+      const fast = plain ? await storeFast(db, event, to) : 'fallback'
+      const result = fast !== 'fallback' ? fast : await storeInTransaction(db, event, to, plain)
       if (result === 'duplicate') {
         stats.duplicates++
         return 'duplicate'
@@ -84,15 +88,74 @@ export function createInboundService (deps: {
     })
   }
 
-  async function store (tx: Tx, event: MessageReceivedEvent, to: string): Promise<'duplicate' | 'stored' | PendingReply> {
+  /**
+   * One statement (so atomic without a transaction): event id, member, conversation, message and the
+   * counters, which move only when the message row is inserted. 'fallback' when the event is new but
+   * the conversation was created concurrently by another statement this one cannot see.
+   */
+  async function storeFast (db: TenantPrismaClient, event: MessageReceivedEvent, to: string): Promise<'duplicate' | 'stored' | 'fallback'> {
     const p = event.data.payload
     const from = p.from.phone_number
-    const now = new Date()
-    const receivedAt = parseDate(p.received_at) ?? parseDate(event.data.occurred_at) ?? now
-    const first = await tx.$queryRaw<Array<{ id: string }>>`
-      INSERT INTO "ProcessedWebhookEvent" (id, type) VALUES (${event.data.id}, ${event.data.event_type})
-      ON CONFLICT (id) DO NOTHING RETURNING id`
-    if (first.length === 0) return 'duplicate'
+    const at = utc(receivedAtOf(event))
+    const media = mediaJson(event)
+    const preview = previewOf(event)
+    const [row] = await db.$queryRaw<Array<{ fresh: number, conversations: number, inserted: number }>>`
+      WITH ev AS (
+        INSERT INTO "ProcessedWebhookEvent" (id, type) VALUES (${event.data.id}, ${event.data.event_type})
+        ON CONFLICT (id) DO NOTHING RETURNING id
+      ), m AS (
+        INSERT INTO "Member" (id, "firstName", "lastName", phone, "isContact", "updatedAt")
+        SELECT ${randomUUID()}, '', '', ${from}, true, now() FROM ev
+        ON CONFLICT (phone) DO UPDATE SET phone = EXCLUDED.phone RETURNING id
+      ), existing AS (
+        SELECT c.id FROM "Conversation" c JOIN m ON c."memberId" = m.id
+      ), created AS (
+        INSERT INTO "Conversation" (id, "memberId", "lastMessageAt", "lastMessagePreview", "unreadCount", "updatedAt")
+        SELECT ${randomUUID()}, m.id, ${at}::timestamptz AT TIME ZONE 'UTC', ${preview}, 1, now() FROM m WHERE NOT EXISTS (SELECT 1 FROM existing)
+        ON CONFLICT ("memberId") DO NOTHING RETURNING id
+      ), conv AS (
+        SELECT id, false AS fresh FROM existing UNION ALL SELECT id, true AS fresh FROM created
+      ), msg AS (
+        INSERT INTO "ConversationMessage" (id, "conversationId", direction, body, media, "providerMessageId", status, "fromNumber", "toNumber", "createdAt")
+        SELECT ${randomUUID()}, conv.id, 'INBOUND'::"Direction", ${p.text}, ${media}::jsonb, ${p.id}, 'received', ${from}, ${to}, ${at}::timestamptz AT TIME ZONE 'UTC' FROM conv
+        ON CONFLICT ("providerMessageId") DO NOTHING RETURNING id, "conversationId"
+      ), bumped AS (
+        UPDATE "Conversation" c SET
+          "unreadCount" = c."unreadCount" + 1,
+          "lastMessagePreview" = CASE WHEN c."lastMessageAt" <= ${at}::timestamptz AT TIME ZONE 'UTC' OR c."lastMessagePreview" IS NULL THEN ${preview} ELSE c."lastMessagePreview" END,
+          "lastMessageAt" = GREATEST(c."lastMessageAt", ${at}::timestamptz AT TIME ZONE 'UTC'),
+          "updatedAt" = now()
+        FROM msg JOIN conv ON conv.id = msg."conversationId"
+        WHERE c.id = msg."conversationId" AND NOT conv.fresh
+        RETURNING c.id
+      )
+      SELECT (SELECT count(*) FROM ev)::int AS fresh, (SELECT count(*) FROM conv)::int AS conversations,
+        (SELECT count(*) FROM msg)::int AS inserted, (SELECT count(*) FROM bumped)::int AS bumped`
+    if (row === undefined || row.fresh === 0) return 'duplicate'
+    if (row.conversations === 0) return 'fallback'
+    return row.inserted === 1 ? 'stored' : 'duplicate'
+  }
+
+  async function storeInTransaction (db: TenantPrismaClient, event: MessageReceivedEvent, to: string, eventRecorded: boolean): Promise<'duplicate' | 'stored' | PendingReply> {
+    try {
+      return await db.$transaction(async (tx) => await store(tx, event, to, eventRecorded))
+    } catch (error) {
+      // The fast path already recorded the event id: forget it so that Telnyx's retry is processed.
+      if (eventRecorded) await db.processedWebhookEvent.deleteMany({ where: { id: event.data.id } }).catch(() => {})
+      throw error
+    }
+  }
+
+  async function store (tx: Tx, event: MessageReceivedEvent, to: string, eventRecorded = false): Promise<'duplicate' | 'stored' | PendingReply> {
+    const p = event.data.payload
+    const from = p.from.phone_number
+    const receivedAt = receivedAtOf(event)
+    if (!eventRecorded) {
+      const first = await tx.$queryRaw<Array<{ id: string }>>`
+        INSERT INTO "ProcessedWebhookEvent" (id, type) VALUES (${event.data.id}, ${event.data.event_type})
+        ON CONFLICT (id) DO NOTHING RETURNING id`
+      if (first.length === 0) return 'duplicate'
+    }
     const [member] = await tx.$queryRaw<Array<{ id: string }>>`
       INSERT INTO "Member" (id, "firstName", "lastName", phone, "isContact", "updatedAt")
       VALUES (${randomUUID()}, '', '', ${from}, true, now())
@@ -103,7 +166,7 @@ export function createInboundService (deps: {
       VALUES (${randomUUID()}, ${member.id}, ${utc(receivedAt)}::timestamptz AT TIME ZONE 'UTC', 0, now())
       ON CONFLICT ("memberId") DO UPDATE SET "memberId" = EXCLUDED."memberId" RETURNING id`
     if (conversation === undefined) throw new Error('conversation upsert returned nothing')
-    const media = JSON.stringify(p.media.map((m) => ({ url: m.url, contentType: m.content_type })))
+    const media = mediaJson(event)
     // The unique provider id, not a prior read, makes retries and concurrent duplicates store once.
     const inserted = await tx.$queryRaw<Array<{ id: string }>>`
       INSERT INTO "ConversationMessage" (id, "conversationId", direction, body, media, "providerMessageId", status, "fromNumber", "toNumber", "createdAt")
@@ -111,7 +174,7 @@ export function createInboundService (deps: {
         ${utc(receivedAt)}::timestamptz AT TIME ZONE 'UTC')
       ON CONFLICT ("providerMessageId") DO NOTHING RETURNING id`
     if (inserted.length === 0) return 'duplicate'
-    const preview = (p.text !== '' ? p.text : p.media.length > 0 ? '[media]' : '').slice(0, PREVIEW_LENGTH)
+    const preview = previewOf(event)
     // Telnyx may deliver out of order: an older message counts as unread but does not become the preview.
     await tx.$executeRaw`
       UPDATE "Conversation" SET
@@ -186,6 +249,19 @@ export function createInboundService (deps: {
 
 function isReceived (event: TelnyxMessageEvent): event is MessageReceivedEvent {
   return event.data.event_type === 'message.received'
+}
+
+function receivedAtOf (event: MessageReceivedEvent): Date {
+  return parseDate(event.data.payload.received_at) ?? parseDate(event.data.occurred_at) ?? new Date()
+}
+
+function mediaJson (event: MessageReceivedEvent): string {
+  return JSON.stringify(event.data.payload.media.map((m) => ({ url: m.url, contentType: m.content_type })))
+}
+
+function previewOf (event: MessageReceivedEvent): string {
+  const p = event.data.payload
+  return (p.text !== '' ? p.text : p.media.length > 0 ? '[media]' : '').slice(0, PREVIEW_LENGTH)
 }
 
 function parseDate (value: string | undefined): Date | undefined {

@@ -37,8 +37,11 @@ export async function sendClaimed (ctx: SendContext, r: Claimed): Promise<'sent'
   try {
     const { providerMessageId } = await ctx.sender.send({ from: ctx.from, to: r.phone, text: r.body })
     // A delivery webhook may already have moved it on; only a still-SENDING row becomes SENT.
-    await db.messageRecipient.updateMany({ where: { id: r.id, status: 'SENDING' }, data: { status: 'SENT', providerMessageId, sentAt: new Date(), errorCode: null } })
-    await db.messageRecipient.updateMany({ where: { id: r.id, providerMessageId: null }, data: { providerMessageId } })
+    await db.$executeRaw`
+      UPDATE "MessageRecipient" SET "providerMessageId" = ${providerMessageId}, "sentAt" = COALESCE("sentAt", now()), "updatedAt" = now(),
+        status = CASE WHEN status = 'SENDING' THEN 'SENT'::"RecipientStatus" ELSE status END,
+        "errorCode" = CASE WHEN status = 'SENDING' THEN NULL ELSE "errorCode" END
+      WHERE id = ${r.id}`
     return 'sent'
   } catch (raw) {
     const error: SendError = toSendError(raw)

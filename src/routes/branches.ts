@@ -22,7 +22,7 @@ const branchRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/api/branches/:id', { schema: { ...common, params: IdParamsSchema, body: BranchUpdateSchema, response: { 200: BranchSchema, ...errorResponses(400, 401, 404, 409) } } },
     async (request) => await service(request).update(request.params.id, request.body))
   app.delete('/api/branches/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
-    async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send() })
+    async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send(null) })
   app.post('/api/branches/:id/members', { schema: { ...common, params: IdParamsSchema, body: MemberIdsSchema, response: { 200: BranchSchema, ...errorResponses(400, 401, 404) } } },
     async (request) => await service(request).addMembers(request.params.id, request.body.memberIds))
   app.delete('/api/branches/:id/members', { schema: { ...common, params: IdParamsSchema, body: MemberIdsSchema, response: { 200: BranchSchema, ...errorResponses(400, 401, 404) } } },

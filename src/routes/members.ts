@@ -26,7 +26,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/api/members/:id', { schema: { ...common, params: IdParamsSchema, body: MemberUpdateSchema, response: { 200: MemberSchema, ...errorResponses(400, 401, 404, 409) } } },
     async (request) => await service(request).update(request.params.id, request.body))
   app.delete('/api/members/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
-    async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send() })
+    async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send(null) })
 
   await app.register(async (csv) => {
     csv.addContentTypeParser('text/csv', { parseAs: 'string', bodyLimit: IMPORT_BODY_LIMIT }, (_req, body, done) => { done(null, body) })

@@ -23,7 +23,7 @@ const recurringRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/api/recurring-messages/:id', { schema: { ...common, params: IdParamsSchema, body: RecurringUpdateSchema, response: { 200: RecurringSchema, ...errorResponses(400, 401, 404) } } },
     async (request) => await service(request).update(request.params.id, request.body))
   app.delete('/api/recurring-messages/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
-    async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send() })
+    async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send(null) })
 }
 
 export default recurringRoutes

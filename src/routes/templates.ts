@@ -23,7 +23,7 @@ const templateRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch('/api/templates/:id', { schema: { ...common, params: IdParamsSchema, body: TemplateUpdateSchema, response: { 200: TemplateSchema, ...errorResponses(400, 401, 404, 409) } } },
     async (request) => await service(request).update(request.params.id, request.body))
   app.delete('/api/templates/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
-    async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send() })
+    async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send(null) })
   app.post('/api/templates/preview', { schema: { ...common, body: PreviewRequestSchema, response: { 200: PreviewSchema, ...errorResponses(400, 401, 404) } } },
     async (request) => await service(request).preview(request.body))
 }

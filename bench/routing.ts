@@ -1,0 +1,186 @@
+// Routing benchmark: GET /api/me through the real app over loopback HTTP, with the tenant pool capped
+// at 50 clients, over 10 and 1,000 tenants, uniform and Zipf(1.1) tenant choice; then the memory one
+// cached tenant client costs this process.
+import type { FastifyInstance } from 'fastify'
+import { withClient } from '../src/db/pg-admin.js'
+import { createTenantPool, createTenantPrismaClient } from '../src/tenancy/tenant-pool.js'
+import { buildBenchApp, createTenants, listenLoopback, type BenchTenant } from './lib/app.js'
+import { closedLoop, timedFetch, type Timed } from './lib/http.js'
+import { getGc, settledMemory } from './lib/memory.js'
+import { startBenchPostgres } from './lib/pg.js'
+import { log, mapLimit, printTable, summarize, verdict } from './lib/stats.js'
+
+const TENANTS = 1000
+const POOL_MAX_CLIENTS = 50
+// 50 clients x 2 connections: with the default budget of 80 the per-server cap would be 40 clients.
+const CONNECTION_BUDGET = 100
+const CONCURRENCY = 16
+const WARMUP = 500
+const REQUESTS = 3000
+const ZIPF_S = 1.1
+const MEMORY_STEPS = [200, 1000]
+// Bounds each scenario on a slow or busy machine: no request starts after this.
+const SCENARIO_MAX_MS = 50_000
+
+/** Deterministic PRNG (mulberry32), so every run draws the same tenant sequence. */
+function prng (seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6D2B79F5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+type Chooser = () => number
+
+function uniform (n: number, random: () => number): Chooser {
+  return () => Math.floor(random() * n)
+}
+
+/** Rank k (0-based) is chosen with probability proportional to 1 / (k + 1)^s. */
+function zipf (n: number, s: number, random: () => number): Chooser {
+  const cdf = new Float64Array(n)
+  let sum = 0
+  for (let k = 0; k < n; k++) { sum += 1 / Math.pow(k + 1, s); cdf[k] = sum }
+  return () => {
+    const u = random() * sum
+    let lo = 0
+    let hi = n - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((cdf[mid] as number) < u) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}
+
+interface ScenarioResult { name: string, tenants: number, results: Timed[], wallMs: number, hits: number, misses: number, evictions: number, distinct: number }
+
+async function scenario (app: FastifyInstance, base: string, tenants: BenchTenant[], name: string, count: number, choose: Chooser): Promise<ScenarioResult> {
+  const get = async (i: number): Promise<Timed> => {
+    const tenant = tenants[i] as BenchTenant
+    return await timedFetch(`${base}/api/me`, { headers: { authorization: `Bearer ${tenant.accessToken}` } })
+  }
+  const draws = (k: number): number[] => Array.from({ length: k }, () => choose())
+  const warm = draws(WARMUP)
+  await closedLoop(WARMUP, CONCURRENCY, async (i) => await get(warm[i] as number), SCENARIO_MAX_MS / 5)
+  const before = app.pool.stats()
+  const sequence = draws(count)
+  const { results, wallMs, cut } = await closedLoop(count, CONCURRENCY, async (i) => await get(sequence[i] as number), SCENARIO_MAX_MS)
+  if (cut) log(`  ${name}: cut short after ${(SCENARIO_MAX_MS / 1000).toFixed(0)} s with ${results.length} of ${count} requests`)
+  const after = app.pool.stats()
+  return { name, tenants: tenants.length, results, wallMs, hits: after.hits - before.hits, misses: after.misses - before.misses, evictions: after.evictions - before.evictions, distinct: new Set(sequence.slice(0, results.length)).size }
+}
+
+async function memoryPerClient (app: FastifyInstance, tenants: BenchTenant[]): Promise<void> {
+  const gcInfo = getGc()
+  log(`memory: ${gcInfo.how}`)
+  // Resolve every tenant first so the directory's cache is part of the baseline, not of the clients.
+  const infos = new Map(await Promise.all(tenants.map(async (t) => [t.tenantId, await app.directory.connectionInfo(t.tenantId)] as const)))
+  const pool = createTenantPool({
+    maxClients: TENANTS,
+    connectionBudget: () => 1_000_000,
+    connectionsPerClient: 1,
+    resolve: async (tenantId) => infos.get(tenantId) ?? await app.directory.connectionInfo(tenantId),
+    // The pool's pg.Pool is created without idleTimeoutMillis, so pg closes a connection idle for 10 s;
+    // building 1,000 clients takes longer than that. Keep each client's connection open here so the
+    // figure is "a cached client with its connection", the worst case the cap has to budget for.
+    createClient: (info, pgPool) => {
+      (pgPool as unknown as { options: { idleTimeoutMillis: number } }).options.idleTimeoutMillis = 0
+      return createTenantPrismaClient(info, pgPool)
+    }
+  })
+  const rows: Array<Array<string | number>> = []
+  try {
+    await settledMemory()
+    const baseline = await settledMemory()
+    let built = 0
+    for (const target of MEMORY_STEPS) {
+      const from = built
+      await mapLimit(target - from, 16, async (i) => {
+        await pool.withTenant((tenants[from + i] as BenchTenant).tenantId, async (db) => await db.$queryRaw`SELECT 1`)
+      })
+      built = target
+      const m = await settledMemory()
+      const stats = pool.stats()
+      const perClient = (m.rss - baseline.rss) / built
+      rows.push([built, stats.clients, stats.openConnections, m.rss, m.rss - baseline.rss, perClient, (m.heapUsed - baseline.heapUsed) / built, (m.external - baseline.external) / built, perClient * 1000])
+      log(`memory: ${built} clients built`)
+    }
+    printTable(`RSS of this process per cached tenant client (baseline RSS ${baseline.rss.toFixed(0)} MiB; separate pool, maxClients ${TENANTS}, 1 connection per client, each ran SELECT 1; MiB)`,
+      ['clients', 'pool clients', 'open conns', 'RSS', 'RSS growth', 'RSS / client', 'heap / client', 'external / client', 'projected 1,000 clients'], rows, 2)
+    const last = rows.at(-1) as Array<number>
+    printTable('Memory vs goal', ['measure', 'measured', 'goal', 'verdict'], [
+      ['RSS for 1,000 cached clients (projection from the 1,000 step)', `${(last[8] as number).toFixed(0)} MiB`, '< 1024 MiB', verdict((last[8] as number) < 1024)]
+    ])
+  } finally {
+    await pool.close()
+  }
+}
+
+export async function run (): Promise<void> {
+  // fsync=off: creating 1,000 databases durably would take most of the time budget; the measured
+  // requests only read.
+  const pg = await startBenchPostgres({ fast: true, maxConnections: 1400 })
+  let app: FastifyInstance | undefined
+  try {
+    app = await buildBenchApp(pg.url, {
+      TENANT_POOL_MAX_CLIENTS: String(POOL_MAX_CLIENTS),
+      TENANT_CONNECTION_BUDGET: String(CONNECTION_BUDGET)
+    })
+    const base = await listenLoopback(app)
+    const started = performance.now()
+    log(`creating ${TENANTS} tenants through the provisioning service, 4 at a time`)
+    const tenants = await createTenants(app, TENANTS, 4, (done) => { if (done % 100 === 0) log(`  ${done}/${TENANTS} tenants`) })
+    const setupS = (performance.now() - started) / 1000
+    log(`${TENANTS} tenants in ${setupS.toFixed(1)} s (${(setupS * 1000 / TENANTS).toFixed(0)} ms each at concurrency 4)`)
+
+    const random = prng(42)
+    const ten = tenants.slice(0, 10)
+    const results: ScenarioResult[] = []
+    for (const [name, list, choose] of [
+      ['10 tenants, uniform', ten, uniform(10, random)],
+      ['10 tenants, Zipf(1.1)', ten, zipf(10, ZIPF_S, random)],
+      ['1,000 tenants, uniform', tenants, uniform(TENANTS, random)],
+      ['1,000 tenants, Zipf(1.1)', tenants, zipf(TENANTS, ZIPF_S, random)]
+    ] as const) {
+      log(`scenario ${name}: ${WARMUP} warm-up + ${REQUESTS} requests, ${CONCURRENCY} in flight`)
+      results.push(await scenario(app, base, list, name, REQUESTS, choose))
+    }
+    const summaries = results.map((r) => ({ r, s: summarize(r.results.map((x) => x.ms)), errors: r.results.filter((x) => x.status !== 200) }))
+    printTable(`GET /api/me over loopback HTTP, pool max ${POOL_MAX_CLIENTS} clients x 2 connections, ${CONCURRENCY} in flight (ms)`,
+      ['scenario', 'requests', 'distinct tenants', 'p50', 'p90', 'p99', 'max', 'req/s', 'errors', 'pool hits', 'pool misses', 'evictions'],
+      summaries.map(({ r, s, errors }) => [r.name, r.results.length, r.distinct, s.p50, s.p90, s.p99, s.max, r.results.length / (r.wallMs / 1000), errors.length, r.hits, r.misses, r.evictions]))
+    const errorKinds = new Map<string, number>()
+    for (const { errors } of summaries) {
+      for (const e of errors) {
+        let key = e.error ?? String(e.status)
+        try { key = `${e.status} ${(JSON.parse(e.body) as { code?: string }).code ?? ''}` } catch {}
+        errorKinds.set(key, (errorKinds.get(key) ?? 0) + 1)
+      }
+    }
+    if (errorKinds.size > 0) console.log(`errors: ${[...errorKinds].map(([k, n]) => `${k} x${n}`).join(', ')}`)
+
+    const [tenU, tenZ, kU, kZ] = summaries as [typeof summaries[0], typeof summaries[0], typeof summaries[0], typeof summaries[0]]
+    const tenP99 = Math.max(tenU.s.p99, tenZ.s.p99)
+    const totalErrors = summaries.reduce((n, x) => n + x.errors.length, 0)
+    printTable('Routing vs goals', ['measure', 'measured', 'goal', 'verdict'], [
+      ['Zipf p99 at 1,000 / Zipf p99 at 10', `${(kZ.s.p99 / tenZ.s.p99).toFixed(2)}x (${kZ.s.p99.toFixed(1)} / ${tenZ.s.p99.toFixed(1)} ms)`, '<= 2x', verdict(kZ.s.p99 / tenZ.s.p99 <= 2)],
+      ['Zipf p99 at 1,000 / worst 10-tenant p99', `${(kZ.s.p99 / tenP99).toFixed(2)}x (${kZ.s.p99.toFixed(1)} / ${tenP99.toFixed(1)} ms)`, '<= 2x', verdict(kZ.s.p99 / tenP99 <= 2)],
+      ['uniform p99 at 1,000', `${kU.s.p99.toFixed(1)} ms`, '<= 25 ms', verdict(kU.s.p99 <= 25)],
+      ['errors (all scenarios)', String(totalErrors), '0', verdict(totalErrors === 0)]
+    ])
+    const stats = app.pool.stats()
+    const sessions = await withClient(pg.url, async (c) => Number((await c.query("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend'")).rows[0].n))
+    console.log(`\napp pool after the scenarios: ${stats.clients} clients, ${stats.openConnections} open connections (PostgreSQL sessions: ${sessions})`)
+
+    await memoryPerClient(app, tenants)
+  } finally {
+    await app?.close()
+    await pg.stop()
+  }
+}

@@ -1,0 +1,197 @@
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import type { FastifyInstance } from 'fastify'
+import { build, testServerUrl } from '../helper.js'
+import { withClient, withDatabase } from '../../src/db/pg-admin.js'
+import { createTelnyxSigner, type TelnyxSigner } from '../helpers/telnyx-signer.js'
+import { startFakeTelnyx, type FakeTelnyx } from '../helpers/fake-telnyx.js'
+
+// Shared set-up (kept in each messaging test file): a signed-up organization, signed webhooks, tenant SQL.
+interface Org { tenantId: string, accessToken: string, auth: { authorization: string } }
+
+async function signup (app: FastifyInstance, churchName = 'First Church'): Promise<Org> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: { email: `p.${randomUUID()}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName }
+  })
+  if (res.statusCode !== 201) throw new Error(res.body)
+  const { tenantId, accessToken } = res.json() as { tenantId: string, accessToken: string }
+  return { tenantId, accessToken, auth: { authorization: `Bearer ${accessToken}` } }
+}
+
+async function assignNumber (app: FastifyInstance, org: Org, phoneNumber: string): Promise<void> {
+  const res = await app.inject({ method: 'POST', url: '/api/phone-numbers', headers: org.auth, payload: { phoneNumber } })
+  if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(res.body)
+}
+
+let seq = Math.floor(Math.random() * 5000)
+const uniqueNumber = (): string => `+1312555${String(1000 + (seq++ % 9000)).padStart(4, '0')}`
+
+interface Inbound { eventId?: string, messageId?: string, from?: string, to: string, text?: string, media?: unknown[], autoresponse?: string, eventType?: string }
+
+function inboundEvent (i: Inbound): Record<string, unknown> {
+  return {
+    data: {
+      id: i.eventId ?? randomUUID(),
+      event_type: i.eventType ?? 'message.received',
+      occurred_at: new Date().toISOString(),
+      record_type: 'event',
+      payload: {
+        id: i.messageId ?? randomUUID(),
+        direction: 'inbound',
+        type: 'SMS',
+        from: { phone_number: i.from ?? '+13125550100', carrier: 'T-Mobile', line_type: 'Wireless' },
+        to: [{ phone_number: i.to, status: 'webhook_delivered' }],
+        text: i.text ?? 'Hello church',
+        media: i.media ?? [],
+        errors: [],
+        received_at: new Date().toISOString(),
+        ...(i.autoresponse !== undefined && { autoresponse_type: i.autoresponse })
+      }
+    },
+    meta: { attempt: 1, delivered_to: 'https://example.org/webhooks/telnyx' }
+  }
+}
+
+async function postWebhook (app: FastifyInstance, signer: TelnyxSigner, body: unknown, headers: Record<string, string> = {}) {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body)
+  return await app.inject({
+    method: 'POST',
+    url: '/webhooks/telnyx',
+    headers: { 'content-type': 'application/json', ...signer.sign(raw), ...headers },
+    payload: raw
+  })
+}
+
+async function tenantSql<R = Record<string, unknown>> (app: FastifyInstance, tenantId: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  const tenant = await app.registry.tenant.findUniqueOrThrow({ where: { id: tenantId } })
+  return await withClient(withDatabase(await testServerUrl(), tenant.databaseName), async (c) => (await c.query(sql, params)).rows as R[])
+}
+
+async function telnyxApp (t: { teardown: (fn: () => unknown) => void }, opts: { apiKey?: boolean, publicKey?: boolean } = {}): Promise<{ app: FastifyInstance, signer: TelnyxSigner, fake: FakeTelnyx }> {
+  const signer = createTelnyxSigner()
+  const fake = await startFakeTelnyx()
+  t.teardown(async () => { await fake.close() })
+  const env: Record<string, string> = { TELNYX_BASE_URL: fake.baseUrl }
+  if (opts.apiKey !== false) env.TELNYX_API_KEY = 'KEY_test_0123456789'
+  if (opts.publicKey !== false) env.TELNYX_PUBLIC_KEY = signer.publicKeyBase64
+  const app = await build(t, env)
+  return { app, signer, fake }
+}
+// ---------------------------------------------------------------------------------------------------
+
+async function inbox (t: { teardown: (fn: () => unknown) => void }, opts: { apiKey?: boolean } = {}) {
+  const { app, signer, fake } = await telnyxApp(t, opts)
+  const org = await signup(app)
+  const number = uniqueNumber()
+  await assignNumber(app, org, number)
+  return { app, signer, fake, org, number }
+}
+
+const conversationId = async (app: FastifyInstance, tenantId: string, phone: string): Promise<string> =>
+  String((await tenantSql(app, tenantId, 'SELECT c.id FROM "Conversation" c JOIN "Member" m ON m.id = c."memberId" WHERE m.phone = $1', [phone]))[0]?.id)
+
+t.test('conversations list newest activity first with unread counts and cursor pages', async (t) => {
+  const { app, signer, org, number } = await inbox(t)
+  const phones = ['+13125550301', '+13125550302', '+13125550303', '+13125550304', '+13125550305']
+  for (const [i, from] of phones.entries()) {
+    for (let k = 0; k <= i % 2; k++) await postWebhook(app, signer, inboundEvent({ to: number, from, text: `from ${from} #${k}` }))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  const seen: Array<{ member: { phone: string }, unreadCount: number, lastMessagePreview: string }> = []
+  let cursor: string | null = null
+  let pages = 0
+  do {
+    const res = await app.inject({ method: 'GET', url: `/api/conversations?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`, headers: org.auth })
+    t.equal(res.statusCode, 200, res.body)
+    const body = res.json() as { conversations: typeof seen, nextCursor: string | null }
+    t.ok(body.conversations.length <= 2)
+    seen.push(...body.conversations)
+    cursor = body.nextCursor
+    pages++
+  } while (cursor !== null && pages < 10)
+  t.equal(pages, 3)
+  t.same(seen.map((c) => c.member.phone), [...phones].reverse(), 'newest first, each once')
+  t.same(seen.map((c) => c.unreadCount), [1, 2, 1, 2, 1])
+  t.equal(seen[0]?.lastMessagePreview, 'from +13125550305 #0')
+  const bad = await app.inject({ method: 'GET', url: '/api/conversations?cursor=nonsense', headers: org.auth })
+  t.equal(bad.statusCode, 400)
+})
+
+t.test('messages are paginated newest first; reading clears the unread count', async (t) => {
+  const { app, signer, org, number } = await inbox(t)
+  for (let i = 0; i < 5; i++) {
+    await postWebhook(app, signer, inboundEvent({ to: number, from: '+13125550310', text: `m${i}` }))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+  const id = await conversationId(app, org.tenantId, '+13125550310')
+  const page1 = await app.inject({ method: 'GET', url: `/api/conversations/${id}/messages?limit=3`, headers: org.auth })
+  t.equal(page1.statusCode, 200, page1.body)
+  t.same(page1.json().messages.map((m: { body: string }) => m.body), ['m4', 'm3', 'm2'])
+  const page2 = await app.inject({ method: 'GET', url: `/api/conversations/${id}/messages?limit=3&cursor=${String(page1.json().nextCursor)}`, headers: org.auth })
+  t.same(page2.json().messages.map((m: { body: string }) => m.body), ['m1', 'm0'])
+  t.equal(page2.json().nextCursor, null)
+
+  const read = await app.inject({ method: 'POST', url: `/api/conversations/${id}/read`, headers: org.auth })
+  t.equal(read.statusCode, 200, read.body)
+  t.same(read.json(), { id, unreadCount: 0 })
+  const unread = await tenantSql(app, org.tenantId, 'SELECT count(*)::int AS n FROM "ConversationMessage" WHERE "readAt" IS NULL')
+  t.equal(unread[0]?.n, 0, 'readAt set on every inbound message')
+  const list = await app.inject({ method: 'GET', url: '/api/conversations', headers: org.auth })
+  t.equal(list.json().conversations[0].unreadCount, 0)
+})
+
+t.test('a reply goes through Telnyx from the primary number and is recorded', async (t) => {
+  const { app, signer, fake, org, number } = await inbox(t)
+  await postWebhook(app, signer, inboundEvent({ to: number, from: '+13125550320', text: 'Can I get a ride?' }))
+  const id = await conversationId(app, org.tenantId, '+13125550320')
+  for (const text of ['', 'x'.repeat(1601)]) {
+    const res = await app.inject({ method: 'POST', url: `/api/conversations/${id}/messages`, headers: org.auth, payload: { text } })
+    t.equal(res.statusCode, 400, `length ${text.length}`)
+  }
+  const res = await app.inject({ method: 'POST', url: `/api/conversations/${id}/messages`, headers: org.auth, payload: { text: 'Yes, at 9:30' } })
+  t.equal(res.statusCode, 201, res.body)
+  t.equal(fake.sent.length, 1)
+  t.match(fake.sent[0]?.body, { from: number, to: '+13125550320', text: 'Yes, at 9:30' })
+  t.match(res.json(), { direction: 'OUTBOUND', body: 'Yes, at 9:30', providerMessageId: fake.sent[0]?.id, fromNumber: number, toNumber: '+13125550320' })
+  const [conversation] = await tenantSql(app, org.tenantId, 'SELECT "lastMessagePreview", "unreadCount" FROM "Conversation"')
+  t.same(conversation, { lastMessagePreview: 'Yes, at 9:30', unreadCount: 1 })
+
+  // Without a number there is nothing to send from.
+  await app.inject({ method: 'DELETE', url: `/api/phone-numbers/${encodeURIComponent(number)}`, headers: org.auth })
+  const none = await app.inject({ method: 'POST', url: `/api/conversations/${id}/messages`, headers: org.auth, payload: { text: 'Hello?' } })
+  t.equal(none.statusCode, 409)
+  t.equal(none.json().code, 'NO_SENDING_NUMBER')
+  t.equal(fake.sent.length, 1)
+})
+
+t.test("another organization's conversation is not found", async (t) => {
+  const { app, signer, org, number } = await inbox(t)
+  const other = await signup(app, 'Other Church')
+  await postWebhook(app, signer, inboundEvent({ to: number, from: '+13125550330' }))
+  const id = await conversationId(app, org.tenantId, '+13125550330')
+  const requests = [
+    { method: 'GET' as const, url: `/api/conversations/${id}/messages` },
+    { method: 'POST' as const, url: `/api/conversations/${id}/messages`, payload: { text: 'hi' } },
+    { method: 'POST' as const, url: `/api/conversations/${id}/read` }
+  ]
+  for (const r of requests) {
+    const res = await app.inject({ ...r, headers: other.auth })
+    t.equal(res.statusCode, 404, `${r.method} ${r.url}`)
+  }
+  const list = await app.inject({ method: 'GET', url: '/api/conversations', headers: other.auth })
+  t.same(list.json().conversations, [])
+})
+
+t.test('without TELNYX_API_KEY a reply is recorded locally as sent', async (t) => {
+  const { app, signer, fake, org, number } = await inbox(t, { apiKey: false })
+  await postWebhook(app, signer, inboundEvent({ to: number, from: '+13125550340' }))
+  const id = await conversationId(app, org.tenantId, '+13125550340')
+  const res = await app.inject({ method: 'POST', url: `/api/conversations/${id}/messages`, headers: org.auth, payload: { text: 'Welcome!' } })
+  t.equal(res.statusCode, 201, res.body)
+  t.equal(fake.requestCount, 0)
+  const local = app.telnyx.sender.localOutbox()
+  t.equal(local.length, 1)
+  t.match(res.json(), { providerMessageId: local[0]?.providerMessageId, status: 'sent' })
+})

@@ -1,0 +1,119 @@
+import t from 'tap'
+import { build } from '../helper.js'
+import { startFakeTelnyx } from '../helpers/fake-telnyx.js'
+import { createTelnyxSigner } from '../helpers/telnyx-signer.js'
+import { createTelnyxSender } from '../../src/messaging/telnyx-sender.js'
+import { createMessagingWorker } from '../../src/messaging/worker.js'
+import { wallTime } from '../../src/messaging/quiet-hours.js'
+
+const FROM = '+13125550000'
+const silent = { info: () => {}, warn: () => {}, error: () => {} }
+
+async function setup (t: Parameters<typeof build>[0], env: Record<string, string> = {}, members = 2) {
+  const fake = await startFakeTelnyx()
+  t.teardown(async () => { await fake.close() })
+  const app = await build(t, {
+    TELNYX_API_KEY: 'KEYtest', TELNYX_PUBLIC_KEY: createTelnyxSigner().publicKeyBase64, TELNYX_BASE_URL: fake.baseUrl,
+    MESSAGE_RATE_PER_SECOND: '0', QUIET_HOURS_START: '0', QUIET_HOURS_END: '0', ...env
+  })
+  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: `p${Math.random().toString(36).slice(2)}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName: 'First Church' } })
+  const tenantId = res.json().tenantId as string
+  const headers = { authorization: `Bearer ${res.json().accessToken as string}` }
+  await app.registry.tenant.update({ where: { id: tenantId }, data: { primaryPhoneNumber: FROM } })
+  app.directory.invalidate(tenantId)
+  await app.pool.withTenant(tenantId, async (db) => {
+    await db.member.createMany({ data: Array.from({ length: members }, (_, i) => ({ firstName: `M${i}`, lastName: '', phone: `+1312${String(2000000 + i)}` })) })
+  })
+  const broadcast = async () => (await app.inject({ method: 'POST', url: '/api/messages', headers, payload: { text: 'Hello {{firstName}}' } })).json().id as string
+  const status = async (id: string) => (await app.inject({ url: `/api/messages/${id}`, headers })).json() as { status: string, counts: Record<string, number> }
+  return { app, fake, tenantId, headers, broadcast, status }
+}
+
+async function until (check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+t.test('the per-number rate is respected', async (t) => {
+  const { fake, broadcast, status } = await setup(t, { WORKER_ENABLED: 'true', MESSAGE_RATE_PER_SECOND: '5' }, 10)
+  const id = await broadcast()
+  await until(async () => (await status(id)).status === 'SENT')
+  t.equal(fake.sent.length, 10)
+  const times = fake.sent.map((s) => s.receivedAt.getTime()).sort((a, b) => a - b)
+  const span = (times.at(-1) ?? 0) - (times[0] ?? 0)
+  t.ok(span >= 1600, `10 sends at 5/s took ${span} ms`)
+})
+
+t.test('a 500 is retried and then succeeds; a 400 goes to the DeadLetterQueue', async (t) => {
+  const { app, fake, tenantId, broadcast, status } = await setup(t, {}, 1)
+  const worker = createMessagingWorker({
+    boss: app.boss, pool: app.pool, directory: app.directory, log: silent, ratePerSecondPerNumber: 0,
+    quietHours: { start: 0, end: 0 }, retry: { baseDelayMs: 200 },
+    sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
+  })
+  await worker.start()
+  t.teardown(async () => { await worker.stop() })
+  fake.failNext(500)
+  const first = await broadcast()
+  await until(async () => (await status(first)).status === 'SENT')
+  t.equal(fake.requestCount, 2, 'one failure, one retry')
+  t.equal(fake.sent.length, 1)
+  t.match((await status(first)).counts, { SENT: 1 })
+
+  fake.failNext(400)
+  const second = await broadcast()
+  await until(async () => ['SENT', 'FAILED'].includes((await status(second)).status))
+  t.match(await status(second), { status: 'FAILED', counts: { FAILED: 1 } })
+  await app.pool.withTenant(tenantId, async (db) => {
+    const dead = await db.deadLetterQueue.findMany()
+    t.equal(dead.length, 1)
+    t.match(dead[0], { kind: 'sms', attempts: 1 })
+    const r = await db.messageRecipient.findFirstOrThrow({ where: { messageId: second } })
+    t.equal(r.errorCode, '10015')
+  })
+})
+
+t.test('two workers never send to a recipient twice', async (t) => {
+  const { app, fake, broadcast, status } = await setup(t, {}, 60)
+  const sender = createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
+  const workers = [1, 2].map(() => createMessagingWorker({
+    boss: app.boss, pool: app.pool, directory: app.directory, log: silent, ratePerSecondPerNumber: 0, quietHours: { start: 0, end: 0 }, sender, concurrency: 3
+  }))
+  const id = await broadcast()
+  // Both also replay the same job explicitly, as a crashed-and-restarted worker would.
+  await app.pool.withTenant((await app.registry.tenant.findFirstOrThrow()).id, async (db) => {
+    const ids = (await db.messageRecipient.findMany({ where: { messageId: id }, select: { id: true } })).map((r) => r.id)
+    const job = { tenantId: (await app.registry.tenant.findFirstOrThrow()).id, messageId: id, recipientIds: ids }
+    await Promise.all([workers[0]?.processSendJob(job), workers[1]?.processSendJob(job), ...workers.map(async (w) => { await w.start() })])
+  })
+  t.teardown(async () => { for (const w of workers) await w.stop() })
+  await until(async () => (await status(id)).status === 'SENT')
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  t.equal(fake.sent.length, 60)
+  t.equal(new Set(fake.sent.map((s) => s.body.to)).size, 60)
+})
+
+t.test('quiet hours defer recipients (DEFERRED, nextAttemptAt), never drop them', async (t) => {
+  const { app, fake, tenantId, broadcast } = await setup(t, {}, 1)
+  const hour = wallTime(new Date(), 'America/Chicago').hour
+  const worker = createMessagingWorker({
+    boss: app.boss, pool: app.pool, directory: app.directory, log: silent, ratePerSecondPerNumber: 0,
+    quietHours: { start: hour, end: (hour + 2) % 24 },
+    sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
+  })
+  const id = await broadcast()
+  await app.pool.withTenant(tenantId, async (db) => {
+    const r = await db.messageRecipient.findFirstOrThrow({ where: { messageId: id } })
+    await worker.processSendJob({ tenantId, messageId: id, recipientIds: [r.id] })
+    const after = await db.messageRecipient.findFirstOrThrow({ where: { id: r.id } })
+    t.equal(after.status, 'DEFERRED')
+    t.ok(after.nextAttemptAt !== null && after.nextAttemptAt.getTime() > Date.now() + 3_600_000, 'deferred to the end of quiet hours')
+    t.equal(wallTime(after.nextAttemptAt ?? new Date(), 'America/Chicago').hour, (hour + 2) % 24)
+  })
+  t.equal(fake.sent.length, 0)
+  const jobs = await app.boss.fetch<{ messageId: string }>('message-send', { batchSize: 10, ignoreStartAfter: true })
+  t.ok((jobs ?? []).some((j) => j.data.messageId === id), 're-enqueued for later')
+})
