@@ -51,7 +51,7 @@ export async function run (): Promise<void> {
 
     const worker = createMessagingWorker({
       boss: app.boss, pool: app.pool, directory: app.directory, log: silent, ratePerSecondPerNumber: 0, quietHours: { start: 0, end: 0 },
-      sender: createTelnyxSender({ apiKey: 'KEYbench', baseUrl: fake.baseUrl, log: silent }), concurrency: 8, sendsPerJob: 16, pollingIntervalSeconds: 0.5
+      sender: createTelnyxSender({ apiKey: 'KEYbench', baseUrl: fake.baseUrl, log: silent }), concurrency: 8, sendsPerJob: 4, pollingIntervalSeconds: 0.5
     })
     const cpu0 = process.cpuUsage()
     const s0 = performance.now()

@@ -86,15 +86,10 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
       const queue = [...ready]
       const lane = async (): Promise<void> => {
         for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-          const a = performance.now()
           const claimed = await claimRecipient(db, id)
-          const b = performance.now()
           if (claimed === undefined) continue
           if (claimed.optedOut !== true) await limiter.acquire(from)
           await sendClaimed({ db, boss, sender, tenantId: job.tenantId, messageId: job.messageId, from, retry }, claimed)
-          const g = globalThis as unknown as { st: { n: number, claim: number, send: number } }
-          g.st ??= { n: 0, claim: 0, send: 0 }; g.st.n++; g.st.claim += b - a; g.st.send += performance.now() - b
-          if (g.st.n % 2000 === 0) console.error(JSON.stringify({ n: g.st.n, claim: g.st.claim / g.st.n, send: g.st.send / g.st.n }))
         }
       }
       await Promise.all(Array.from({ length: Math.min(sendsInFlight, queue.length) }, lane))
