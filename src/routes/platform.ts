@@ -1,5 +1,5 @@
 // The operator API, behind the PLATFORM_ADMIN_TOKEN bearer token (disabled when it is unset).
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { operatorGuard } from '../auth/operator-token.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses } from '../schemas/common.js'
@@ -36,17 +36,9 @@ const ReconcileReportSchema = Type.Object({
   staleTenantsRemoved: Type.Array(Type.String())
 })
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
 
 const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const expected = app.config.platformAdminToken === undefined ? undefined : digest(app.config.platformAdminToken)
-  app.addHook('onRequest', async (request) => {
-    if (expected === undefined) throw new ERRORS.Forbidden('The operator API is disabled: set PLATFORM_ADMIN_TOKEN')
-    const header = request.headers.authorization ?? ''
-    const given = header.startsWith('Bearer ') ? header.slice(7) : ''
-    // Comparing digests keeps the comparison constant-time whatever the lengths.
-    if (!timingSafeEqual(digest(given), expected)) throw new ERRORS.Unauthorized('Invalid operator token')
-  })
+  app.addHook('onRequest', operatorGuard(app.config.platformAdminToken))
 
   const security = [{ bearerAuth: [] }]
   const summary = (t: { id: string, name: string, status: string, subscriptionStatus: string, schemaVersion: string, server: { name: string }, databaseName: string, primaryPhoneNumber: string | null, createdAt: Date, lastAccessedAt: Date | null }) => ({

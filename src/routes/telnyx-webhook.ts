@@ -1,7 +1,7 @@
 // POST /webhooks/telnyx: the raw body is verified with the SDK before anything is parsed or written;
 // 200 is answered only once the event is committed (or deliberately ignored), so Telnyx retries failures.
 // Also GET /api/platform/webhooks, the operators' view of the webhook counters.
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { operatorGuard } from '../auth/operator-token.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses } from '../schemas/common.js'
@@ -12,7 +12,6 @@ const BODY_LIMIT = 1024 * 1024
 const WebhookAckSchema = Type.Object({ received: Type.Boolean(), outcome: Type.String() })
 const WebhookStatsSchema = Type.Record(Type.String(), Type.Integer())
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
 
 const telnyxWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Encapsulated: only this route sees the body as the exact string Telnyx signed.
@@ -63,13 +62,7 @@ const telnyxWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
 }
 
 export const webhookStatsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const expected = app.config.platformAdminToken === undefined ? undefined : digest(app.config.platformAdminToken)
-  app.addHook('onRequest', async (request) => {
-    if (expected === undefined) throw new ERRORS.Forbidden('The operator API is disabled: set PLATFORM_ADMIN_TOKEN')
-    const header = request.headers.authorization ?? ''
-    const given = header.startsWith('Bearer ') ? header.slice(7) : ''
-    if (!timingSafeEqual(digest(given), expected)) throw new ERRORS.Unauthorized('Invalid operator token')
-  })
+  app.addHook('onRequest', operatorGuard(app.config.platformAdminToken))
 
   app.get('/api/platform/webhooks', {
     schema: {
