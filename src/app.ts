@@ -40,7 +40,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const app = Fastify({
     logger,
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // Client IPs drive login rate limits: X-Forwarded-For is believed only from configured proxies.
+    // (A hop count is valid at run time though Fastify's types only list the other forms.)
+    trustProxy: config.trustProxy as boolean | string | string[],
     requestIdHeader: false,
     // A well-formed request id from a proxy is kept so that logs line up across services.
     genReqId: (req) => {

@@ -8,6 +8,8 @@ export interface Config {
   env: 'production' | 'development' | 'test'
   port: number
   host: string
+  /** Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): none unless configured. */
+  trustProxy: boolean | number | string[]
   logLevel: string
   /** Registry database; undefined means "start embedded PostgreSQL under dataDir". */
   databaseUrl: string | undefined
@@ -156,10 +158,15 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
   if (platformAdminToken !== undefined && platformAdminToken.length < 24) problems.push('PLATFORM_ADMIN_TOKEN must be at least 24 characters')
 
   const port = int('PORT', 3000, 0, 65535)
+  const trustProxyRaw = str('TRUST_PROXY') ?? 'false'
+  let trustProxy: Config['trustProxy'] = false
+  if (trustProxyRaw === 'true') trustProxy = true
+  else if (/^\d+$/.test(trustProxyRaw)) trustProxy = Number(trustProxyRaw)
+  else if (trustProxyRaw !== 'false') trustProxy = trustProxyRaw.split(',').map((part) => part.trim()).filter(Boolean)
   const logLevel = str('LOG_LEVEL') ?? 'info'
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent')
   const maxClients = int('TENANT_POOL_MAX_CLIENTS', 50, 1, 100_000)
-  const connectionBudget = int('TENANT_CONNECTION_BUDGET', 80, 1, 10_000)
+  const connectionBudget = int('TENANT_CONNECTION_BUDGET', 100, 1, 10_000)
   const connectionsPerClient = int('TENANT_CLIENT_CONNECTIONS', 2, 1, 50)
   if (connectionsPerClient > connectionBudget) problems.push('TENANT_CLIENT_CONNECTIONS cannot exceed TENANT_CONNECTION_BUDGET')
 
@@ -167,6 +174,7 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
     env: nodeEnv as Config['env'],
     port,
     host: str('HOST') ?? '0.0.0.0',
+    trustProxy,
     logLevel,
     databaseUrl,
     dataDir,

@@ -146,7 +146,9 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       // The slot was handed over by a victim: its connections must be gone before ours open.
       await victim?.disposed
       if (closing) throw closingError()
-      const pool = new pg.Pool({ connectionString: info.url, max: connectionsPerClient, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-tenant' })
+      // pg's own idle timeout (10 s by default) would silently drop connections of a client we still
+      // count as cached: the pool's idle sweep decides when a client and its connections go.
+      const pool = new pg.Pool({ connectionString: info.url, max: connectionsPerClient, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: opts.idleMs ?? 60_000, application_name: 'church-sms-tenant' })
       // Without a listener, an idle connection dropped by the server would crash the process.
       pool.on('error', (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
       entry.pool = pool

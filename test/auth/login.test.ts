@@ -97,3 +97,13 @@ t.test('malformed JSON is a 400 in the error shape', async (t) => {
   t.equal(res.statusCode, 400)
   t.match(res.json(), { statusCode: 400, code: 'INVALID_JSON', requestId: String })
 })
+
+t.test('X-Forwarded-For from an untrusted client does not dodge the IP limit', async (t) => {
+  const app = await build(t, { LOGIN_MAX_ATTEMPTS: '3' })
+  const codes: number[] = []
+  for (let i = 0; i < 4; i++) {
+    const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: `s${i}@example.org`, password: 'wrong password!' }, remoteAddress: '10.7.7.7', headers: { 'x-forwarded-for': `192.0.2.${i}` } })
+    codes.push(res.statusCode)
+  }
+  t.same(codes, [401, 401, 401, 429])
+})

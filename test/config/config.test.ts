@@ -42,3 +42,11 @@ t.test('cross-field rules', async (t) => {
   t.ok(error instanceof ConfigError)
   t.match((error as ConfigError).problems, [/TELNYX_PUBLIC_KEY/, /STRIPE_WEBHOOK_SECRET/, /TENANT_CLIENT_CONNECTIONS/])
 })
+
+t.test('TRUST_PROXY: off by default; true, a hop count or addresses when set', async (t) => {
+  const dir = await tempDir()
+  t.equal((await loadConfig({ DATA_DIR: dir })).trustProxy, false)
+  t.equal((await loadConfig({ DATA_DIR: dir, TRUST_PROXY: 'true' })).trustProxy, true)
+  t.equal((await loadConfig({ DATA_DIR: dir, TRUST_PROXY: '1' })).trustProxy, 1)
+  t.same((await loadConfig({ DATA_DIR: dir, TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' })).trustProxy, ['10.0.0.0/8', '127.0.0.1'])
+})
