@@ -5,8 +5,7 @@ import type { RegistryClient } from '../registry/registry-client.js'
 import { connect } from '../db/pg-admin.js'
 import { latestVersion, migrateUp, type Migration } from '../db/migrator.js'
 import type { ServerDirectory } from './servers.js'
-import { ensureTemplate } from './template.js'
-import { grantTenantRole } from './tenant-database.js'
+import { ensureTemplate, grantTenantGroup } from './template.js'
 import type { TenantPool } from './tenant-pool.js'
 
 export interface FleetReport { total: number, migrated: string[], upToDate: number, failed: Array<{ tenantId: string, error: string }> }
@@ -27,11 +26,11 @@ export function createFleetMigrator (deps: { registry: RegistryClient, servers: 
     let applied: string[]
     try {
       applied = (await migrateUp(client, migrations)).applied
+      // Default privileges cover new tables; this also repairs a database whose grants were lost.
+      await grantTenantGroup(client)
     } finally {
       await client.end()
     }
-    // New tables are owned by the platform role: the tenant's role needs its grants again.
-    await grantTenantRole(servers.adminUrl(server, tenant.databaseName), tenant.databaseName)
     await registry.$transaction([
       registry.tenant.update({ where: { id: tenant.id }, data: { schemaVersion: latest } }),
       registry.tenantMigration.update({ where: { tenantId_version: { tenantId: tenant.id, version: latest } }, data: { status: 'APPLIED', finishedAt: new Date() } })

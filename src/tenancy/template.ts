@@ -8,6 +8,35 @@ import { migrateUp, type Migration } from '../db/migrator.js'
 export const TEMPLATE_DATABASE = 'tenant_template'
 const TEMPLATE_LOCK = 'tenant_template'
 
+/**
+ * Every tenant role is a member of this group, which holds the table privileges inside the template, so
+ * clones arrive already granted. A role still reaches only its own database: CONNECT is the boundary.
+ */
+export const TENANT_GROUP_ROLE = 'church_tenants'
+
+const GROUP_GRANTS = `
+  GRANT USAGE ON SCHEMA public TO ${TENANT_GROUP_ROLE};
+  GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES ON ALL TABLES IN SCHEMA public TO ${TENANT_GROUP_ROLE};
+  GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${TENANT_GROUP_ROLE};
+  GRANT USAGE ON SCHEMA migrator TO ${TENANT_GROUP_ROLE};
+  GRANT SELECT ON ALL TABLES IN SCHEMA migrator TO ${TENANT_GROUP_ROLE};
+  ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES ON TABLES TO ${TENANT_GROUP_ROLE};
+  ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${TENANT_GROUP_ROLE};`
+
+/** Grants the group its privileges in one database (the template, or a tenant after a migration). */
+export async function grantTenantGroup (client: pg.ClientBase): Promise<void> {
+  await client.query(GROUP_GRANTS)
+}
+
+async function ensureGroupRole (admin: pg.ClientBase): Promise<void> {
+  try {
+    await admin.query(`CREATE ROLE ${TENANT_GROUP_ROLE} NOLOGIN`)
+  } catch (error) {
+    // 42710 duplicate_object: it exists (or a concurrent start created it first).
+    if ((error as { code?: string }).code !== '42710' && (error as { code?: string }).code !== '23505') throw error
+  }
+}
+
 export interface TemplateStatus { version: string, applied: string[] }
 
 export async function withTemplateLock<T> (admin: pg.ClientBase, mode: 'exclusive' | 'shared', fn: () => Promise<T>): Promise<T> {
@@ -25,6 +54,7 @@ export async function ensureTemplate (adminUrl: string, migrations: Migration[])
   const admin = await connect(adminUrl)
   try {
     return await withTemplateLock(admin, 'exclusive', async () => {
+      await ensureGroupRole(admin)
       await ensureDatabase(admin, TEMPLATE_DATABASE)
       // Nobody but the platform connects to the template; clones get their own grants.
       await admin.query(`REVOKE ALL ON DATABASE ${quoteIdent(TEMPLATE_DATABASE)} FROM PUBLIC`)
@@ -32,6 +62,7 @@ export async function ensureTemplate (adminUrl: string, migrations: Migration[])
       let result
       try {
         result = await migrateUp(client, migrations)
+        await grantTenantGroup(client)
       } finally {
         await client.end()
       }
