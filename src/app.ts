@@ -24,6 +24,7 @@ import messaging from './plugins/app/messaging.js'
 import phoneNumberRoutes from './routes/phone-numbers.js'
 import conversationRoutes from './routes/conversations.js'
 import telnyxWebhookRoutes, { webhookStatsRoutes } from './routes/telnyx-webhook.js'
+import stripeWebhookRoutes from './routes/stripe-webhook.js'
 
 export interface BuildOptions {
   /** false silences the logger (tests); otherwise a pino destination stream may be given. */
@@ -74,6 +75,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(conversationRoutes)
   await app.register(telnyxWebhookRoutes)
   await app.register(webhookStatsRoutes)
+  await app.register(stripeWebhookRoutes)
   await app.ready()
   return app
 }

@@ -15,6 +15,8 @@ export interface StripeWebhookDeps {
 }
 
 export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored'
+/** tenantId names the tenant a processed event changed, so callers can drop what they cached of it. */
+export type WebhookResult = { status: 'processed', tenantId: string } | { status: Exclude<WebhookOutcome, 'processed'> }
 
 /** What an event asks of a tenant, before we know which tenant. */
 interface SubscriptionChange {
@@ -92,19 +94,27 @@ export function createStripeWebhookHandler (deps: StripeWebhookDeps) {
     if (webhookSecret === undefined || webhookSecret === '' || signature === undefined || signature === '') {
       throw new ERRORS.InvalidWebhookSignature()
     }
+    let event: Stripe.Event
     try {
-      return Stripe.webhooks.constructEvent(rawBody, signature, webhookSecret)
-    } catch {
+      event = Stripe.webhooks.constructEvent(rawBody, signature, webhookSecret)
+    } catch (error) {
+      // The SDK checks the signature before it parses: a syntax error means a signed body that is not JSON.
+      if (error instanceof SyntaxError) throw new ERRORS.InvalidWebhookPayload('body is not JSON')
       throw new ERRORS.InvalidWebhookSignature()
     }
+    const shape = event as unknown as Record<string, unknown> | null
+    if (typeof shape !== 'object' || shape === null || typeof shape.id !== 'string' || typeof shape.type !== 'string' || typeof shape.created !== 'number') {
+      throw new ERRORS.InvalidWebhookPayload('not a Stripe event')
+    }
+    return event
   }
 
   /** Runs inside the event's transaction, after its WebhookEvent row was inserted. */
-  async function apply (tx: Tx, event: Stripe.Event, change: SubscriptionChange): Promise<WebhookOutcome> {
+  async function apply (tx: Tx, event: Stripe.Event, change: SubscriptionChange): Promise<WebhookResult> {
     const found = await findTenant(tx, change)
     if (found === null) {
       log.warn({ eventId: event.id, type: event.type, subscriptionId: change.subscriptionId }, 'stripe event for no known tenant')
-      return 'ignored'
+      return { status: 'ignored' }
     }
     // Serializes this tenant's events so the ordering check below cannot race another delivery.
     await tx.$queryRaw`SELECT 1 FROM "Tenant" WHERE "id" = ${found.id} FOR UPDATE`
@@ -112,16 +122,16 @@ export function createStripeWebhookHandler (deps: StripeWebhookDeps) {
 
     const otherSubscription = tenant.stripeSubscriptionId !== null && tenant.stripeSubscriptionId !== change.subscriptionId
     // Only a newly created subscription replaces the tenant's current one; news of an old one is stale.
-    if (otherSubscription && event.type !== 'customer.subscription.created') return 'ignored'
+    if (otherSubscription && event.type !== 'customer.subscription.created') return { status: 'ignored' }
     // A failed payment does not revive a canceled subscription.
-    if (!change.authoritative && tenant.subscriptionStatus === 'CANCELED') return 'ignored'
+    if (!change.authoritative && tenant.subscriptionStatus === 'CANCELED') return { status: 'ignored' }
     const newer = await tx.auditLog.findFirst({
       where: { tenantId: tenant.id, action: APPLIED_ACTION, detail: { path: ['eventCreated'], gt: event.created } },
       select: { id: true }
     })
     if (newer !== null) {
       log.info({ eventId: event.id, tenantId: tenant.id }, 'stripe event older than one already applied: ignored')
-      return 'ignored'
+      return { status: 'ignored' }
     }
 
     await tx.tenant.update({
@@ -141,21 +151,21 @@ export function createStripeWebhookHandler (deps: StripeWebhookDeps) {
       }
     })
     await tx.webhookEvent.update({ where: { id: event.id }, data: { processedAt: new Date() } })
-    return 'processed'
+    return { status: 'processed', tenantId: tenant.id }
   }
 
   return {
-    async handle (rawBody: Buffer | string, signature: string | undefined): Promise<{ status: WebhookOutcome }> {
+    async handle (rawBody: Buffer | string, signature: string | undefined): Promise<WebhookResult> {
       const event = verify(rawBody, signature)
       const change = describe(event)
-      const status = await registry.$transaction(async (tx) => {
+      const result = await registry.$transaction(async (tx): Promise<WebhookResult> => {
         // ON CONFLICT DO NOTHING: a redelivery (even a concurrent one) inserts nothing and changes nothing.
         const inserted = await tx.webhookEvent.createMany({ data: [{ id: event.id, provider: 'stripe', type: event.type }], skipDuplicates: true })
-        if (inserted.count === 0) return 'duplicate' as const
-        return change === null ? 'ignored' as const : await apply(tx, event, change)
+        if (inserted.count === 0) return { status: 'duplicate' }
+        return change === null ? { status: 'ignored' } : await apply(tx, event, change)
       })
-      log.info({ eventId: event.id, type: event.type, outcome: status }, 'stripe webhook')
-      return { status }
+      log.info({ eventId: event.id, type: event.type, outcome: result.status, ...('tenantId' in result && { tenantId: result.tenantId }) }, 'stripe webhook')
+      return result
     }
   }
 }

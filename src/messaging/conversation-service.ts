@@ -1,6 +1,7 @@
 // The two-way inbox of one tenant: threads by latest activity, their messages, replies and read marks.
 import type { TenantPrismaClient } from '../tenancy/tenant-pool.js'
 import { ERRORS } from '../errors.js'
+import { assertCanSend, type SubscriptionState } from '../billing/subscription-guard.js'
 import { assertCanMessage } from './consent.js'
 import type { TelnyxSender } from './telnyx-sender.js'
 
@@ -60,7 +61,8 @@ export function createConversationService (deps: { sender: Pick<TelnyxSender, 's
   }
 
   /** Sends `text` to the member from the tenant's primary number and records it. */
-  async function reply (db: Db, tenant: { primaryPhoneNumber: string | null }, conversationId: string, text: string) {
+  async function reply (db: Db, tenant: SubscriptionState & { primaryPhoneNumber: string | null }, conversationId: string, text: string) {
+    assertCanSend(tenant)
     const conversation = await find(db, conversationId)
     await assertCanMessage(db, conversation.memberId)
     const from = tenant.primaryPhoneNumber

@@ -7,7 +7,8 @@ import type { RegistryClient } from '../registry/registry-client.js'
 import type { TenantDirectory, TenantRecord } from '../tenancy/tenant-directory.js'
 import type { TenantPool, TenantPrismaClient } from '../tenancy/tenant-pool.js'
 import { ERRORS } from '../errors.js'
-import { assertCanSend, enqueueBroadcast, insertBroadcast, prepareBroadcast, type PreparedBroadcast } from './broadcast-service.js'
+import { canSend } from '../billing/subscription-guard.js'
+import { enqueueBroadcast, insertBroadcast, prepareBroadcast, type PreparedBroadcast } from './broadcast-service.js'
 import { nextOccurrence, validateSchedule } from './recurrence.js'
 import { assertKnownFields } from './template-service.js'
 
@@ -78,8 +79,12 @@ export function createRecurringService (db: TenantPrismaClient, defaultTimezone:
   }
 }
 
-/** Fires every due recurring message of one tenant; returns the messages created. */
-export async function fireDue (db: TenantPrismaClient, tenant: TenantRecord, now: Date): Promise<PreparedBroadcast[]> {
+/**
+ * Fires every due recurring message of one tenant; returns the messages created. An occurrence that
+ * cannot be sent (lapsed subscription, no number) is skipped, not held: nextRunAt still advances, so
+ * a tenant that pays again does not get a burst of stale messages.
+ */
+export async function fireDue (db: TenantPrismaClient, tenant: TenantRecord, now: Date, log: Pick<Logger, 'info'>): Promise<PreparedBroadcast[]> {
   const due = await db.recurringMessage.findMany({ where: { active: true, nextRunAt: { lte: now } }, select: { id: true } })
   const fired: PreparedBroadcast[] = []
   for (const { id } of due) {
@@ -91,9 +96,9 @@ export async function fireDue (db: TenantPrismaClient, tenant: TenantRecord, now
       // After downtime only the latest missed occurrence fires, then the schedule moves past now.
       const next = nextOccurrence(r.schedule, r.timezone, now)
       await tx.recurringMessage.update({ where: { id }, data: { nextRunAt: next, lastRunAt: now } })
-      try {
-        assertCanSend(tenant)
-      } catch {
+      const reason = !canSend(tenant, now) ? 'subscription inactive' : tenant.primaryPhoneNumber === null ? 'no sending number' : null
+      if (reason !== null) {
+        log.info({ tenantId: tenant.id, recurringMessageId: r.id, occurrence: r.nextRunAt.toISOString(), subscriptionStatus: tenant.subscriptionStatus, reason }, 'recurring occurrence skipped')
         return undefined
       }
       const p = await prepareBroadcast(tx, tenant, {
@@ -113,7 +118,7 @@ export function createRecurringScheduler (deps: {
   directory: Pick<TenantDirectory, 'get'>
   pool: Pick<TenantPool, 'withTenant'>
   boss: PgBoss
-  log: Pick<Logger, 'warn'>
+  log: Pick<Logger, 'info' | 'warn'>
   now: () => Date
 }) {
   return {
@@ -123,7 +128,7 @@ export function createRecurringScheduler (deps: {
       for (const { id } of tenants) {
         try {
           const tenant = await deps.directory.get(id)
-          const fired = await deps.pool.withTenant(id, async (db) => await fireDue(db, tenant, deps.now()))
+          const fired = await deps.pool.withTenant(id, async (db) => await fireDue(db, tenant, deps.now(), deps.log))
           for (const p of fired) await enqueueBroadcast(deps.boss, id, p)
           count += fired.length
         } catch (error) {

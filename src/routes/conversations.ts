@@ -44,7 +44,7 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/api/conversations/:id/messages', {
-    schema: { tags, security, params: ConversationParamsSchema, body: ReplyBodySchema, response: { 201: ConversationMessageSchema, ...errorResponses(400, 401, 403, 404, 409, 502) } }
+    schema: { tags, security, params: ConversationParamsSchema, body: ReplyBodySchema, response: { 201: ConversationMessageSchema, ...errorResponses(400, 401, 402, 403, 404, 409, 502) } }
   }, async (request, reply) => {
     const message = await app.conversations.reply(tenantDb(request), claimsOf(request).tenant, request.params.id, request.body.text)
     return await reply.status(201).send(messageView(message))

@@ -12,6 +12,7 @@ export interface TenantRecord {
   name: string
   status: string
   subscriptionStatus: string
+  trialEndsAt: Date | null
   schemaVersion: string
   primaryPhoneNumber: string | null
   timezone: string

@@ -85,7 +85,7 @@ t.test('subscription.updated to active updates the tenant', async (t) => {
   const trialEnd = now() + 3600
   const event = subscriptionEvent({ subscriptionId: 'sub_active', tenantId: tenant.id, status: 'active', created: now(), trialEnd })
   const { body, signature } = signed(event)
-  t.same(await handler.handle(body, signature), { status: 'processed' })
+  t.same(await handler.handle(body, signature), { status: 'processed', tenantId: tenant.id })
   const after = await registry.tenant.findUniqueOrThrow({ where: { id: tenant.id } })
   t.equal(after.subscriptionStatus, 'ACTIVE')
   t.equal(after.stripeSubscriptionId, 'sub_active')
@@ -97,7 +97,7 @@ t.test('subscription.updated to active updates the tenant', async (t) => {
 t.test('a tenant is found by its subscription id when metadata has no tenantId', async (t) => {
   const tenant = await createTenant('sub_bysubid')
   const { body, signature } = signed(subscriptionEvent({ subscriptionId: 'sub_bysubid', status: 'past_due', created: now() }))
-  t.same(await handler.handle(body.toString('utf8'), signature), { status: 'processed' })
+  t.same(await handler.handle(body.toString('utf8'), signature), { status: 'processed', tenantId: tenant.id })
   t.equal((await registry.tenant.findUniqueOrThrow({ where: { id: tenant.id } })).subscriptionStatus, 'PAST_DUE')
 })
 
@@ -105,7 +105,7 @@ t.test('the same event twice is a duplicate: one row, applied once', async (t) =
   const tenant = await createTenant('sub_dup')
   const event = subscriptionEvent({ subscriptionId: 'sub_dup', tenantId: tenant.id, status: 'active', created: now() })
   const { body, signature } = signed(event)
-  t.same(await handler.handle(body, signature), { status: 'processed' })
+  t.same(await handler.handle(body, signature), { status: 'processed', tenantId: tenant.id })
   // Something else changes the tenant in between; a redelivery must not apply the event again.
   await registry.tenant.update({ where: { id: tenant.id }, data: { subscriptionStatus: 'UNPAID' } })
   t.same(await handler.handle(body, signature), { status: 'duplicate' })
@@ -144,12 +144,12 @@ t.test('an older event delivered after a newer one does not overwrite it', async
   const created = now()
   const newer = signed(subscriptionEvent({ subscriptionId: 'sub_order', tenantId: tenant.id, status: 'active', created }))
   const older = signed(subscriptionEvent({ subscriptionId: 'sub_order', tenantId: tenant.id, status: 'past_due', created: created - 60 }))
-  t.same(await handler.handle(newer.body, newer.signature), { status: 'processed' })
+  t.same(await handler.handle(newer.body, newer.signature), { status: 'processed', tenantId: tenant.id })
   t.same(await handler.handle(older.body, older.signature), { status: 'ignored' })
   t.equal((await registry.tenant.findUniqueOrThrow({ where: { id: tenant.id } })).subscriptionStatus, 'ACTIVE')
   t.same(await handler.handle(older.body, older.signature), { status: 'duplicate' }, 'the ignored event is still deduplicated')
   const later = signed(subscriptionEvent({ subscriptionId: 'sub_order', tenantId: tenant.id, status: 'canceled', created: created + 60, type: 'customer.subscription.deleted' }))
-  t.same(await handler.handle(later.body, later.signature), { status: 'processed' })
+  t.same(await handler.handle(later.body, later.signature), { status: 'processed', tenantId: tenant.id })
   t.equal((await registry.tenant.findUniqueOrThrow({ where: { id: tenant.id } })).subscriptionStatus, 'CANCELED')
 })
 
@@ -169,7 +169,7 @@ t.test('invoice.payment_failed marks the tenant past due', async (t) => {
     }
   }
   const { body, signature } = signed(event)
-  t.same(await handler.handle(body, signature), { status: 'processed' })
+  t.same(await handler.handle(body, signature), { status: 'processed', tenantId: tenant.id })
   t.equal((await registry.tenant.findUniqueOrThrow({ where: { id: tenant.id } })).subscriptionStatus, 'PAST_DUE')
 })
 

@@ -1,0 +1,36 @@
+// POST /webhooks/stripe: the raw body is verified with the Stripe SDK before anything is parsed or
+// written; 200 is answered only once the event is committed, so Stripe retries failures.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
+import { createStripeWebhookHandler } from '../billing/stripe-webhooks.js'
+import { errorResponses } from '../schemas/common.js'
+
+const BODY_LIMIT = 1024 * 1024
+const StripeWebhookAckSchema = Type.Object({
+  received: Type.Boolean(),
+  status: Type.Union([Type.Literal('processed'), Type.Literal('duplicate'), Type.Literal('ignored')])
+})
+
+const stripeWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const handler = createStripeWebhookHandler({ registry: app.registry, webhookSecret: app.config.stripe.webhookSecret, log: app.log })
+
+  // Encapsulated: only this route sees the body as the exact string Stripe signed, and only as JSON
+  // (Stripe sends nothing else; the default text/plain parser would otherwise let any body through).
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => { done(null, body) })
+
+  app.post('/webhooks/stripe', {
+    bodyLimit: BODY_LIMIT,
+    schema: { tags: ['webhooks'], response: { 200: StripeWebhookAckSchema, ...errorResponses(400, 401, 413, 415) } }
+  }, async (request) => {
+    const signature = request.headers['stripe-signature']
+    const body = typeof request.body === 'string' ? request.body : ''
+    const result = await handler.handle(body, typeof signature === 'string' ? signature : undefined)
+    // Routes, the worker and the guard read the tenant through the directory: drop its cached copy so
+    // a lapsed (or restored) subscription applies to the next request, not after the cache expires.
+    if (result.status === 'processed') app.directory.invalidate(result.tenantId)
+    return { received: true, status: result.status }
+  })
+}
+
+export default stripeWebhookRoutes
