@@ -34,8 +34,10 @@ async function main (): Promise<void> {
       process.exit(1)
     }
   }
-  process.once('SIGINT', () => { void shutdown('SIGINT') })
-  process.once('SIGTERM', () => { void shutdown('SIGTERM') })
+  // `on`, not `once`: a repeated signal (tsx relays SIGTERM again when the child is slow to confirm
+  // it) must find a listener, or the default action kills the process mid-shutdown with code 143.
+  process.on('SIGINT', () => { void shutdown('SIGINT') })
+  process.on('SIGTERM', () => { void shutdown('SIGTERM') })
 }
 
 main().catch((error: unknown) => {

@@ -6,6 +6,7 @@ import type { TenantPrismaClient } from '../tenancy/tenant-pool.js'
 import type { TenantRecord } from '../tenancy/tenant-directory.js'
 import type { Prisma } from '../generated/tenant/client.js'
 import { ERRORS } from '../errors.js'
+import { assertCanSend } from '../billing/subscription-guard.js'
 import { enqueueSend } from './send-queue.js'
 import { resolveBody } from './template-service.js'
 import { renderTemplate } from './template-render.js'
@@ -23,10 +24,10 @@ export interface BroadcastExtra { createdById?: string, recurringMessageId?: str
 const CHUNK = 5000
 
 type TenantTx = Prisma.TransactionClient
-const SENDABLE = new Set(['TRIALING', 'ACTIVE'])
 
-export function assertCanSend (tenant: Pick<TenantRecord, 'primaryPhoneNumber' | 'subscriptionStatus'>): void {
-  if (!SENDABLE.has(tenant.subscriptionStatus)) throw new ERRORS.SubscriptionInactive()
+/** A lapsed subscription (402) is reported before a missing number (409). */
+export function assertCanBroadcast (tenant: Pick<TenantRecord, 'primaryPhoneNumber' | 'subscriptionStatus' | 'trialEndsAt'>): void {
+  assertCanSend(tenant)
   if (tenant.primaryPhoneNumber === null) throw new ERRORS.NoSendingNumber()
 }
 
@@ -109,7 +110,7 @@ export async function enqueueBroadcast (boss: PgBoss, tenantId: string, p: Prepa
 export function createBroadcastService (deps: { boss: PgBoss }) {
   return {
     async create (db: TenantPrismaClient, tenant: TenantRecord, input: BroadcastInput, extra: BroadcastExtra = {}) {
-      assertCanSend(tenant)
+      assertCanBroadcast(tenant)
       if (input.sendAt !== undefined && Number.isNaN(new Date(input.sendAt).getTime())) throw new ERRORS.BadRequest('sendAt is not a date')
       const prepared = await prepareBroadcast(db, tenant, input, extra)
       await db.$transaction(async (tx) => { await insertBroadcast(tx, prepared) }, { timeout: 60_000, maxWait: 10_000 })

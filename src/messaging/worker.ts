@@ -1,6 +1,7 @@
 // The messaging worker: takes send jobs from pg-boss (registry database), routes each to its tenant
 // database through the pool, holds back recipients inside quiet hours (DEFERRED, re-enqueued for the
-// morning, never dropped), spaces sends per sending number, and closes the message when done.
+// morning, never dropped), spaces sends per sending number, and closes the message when done. It also
+// runs the send sweep (lost jobs, unknown outcomes) and retries early delivery events.
 import type PgBoss from 'pg-boss'
 import type { Logger } from 'pino'
 import type { TenantDirectory } from '../tenancy/tenant-directory.js'
@@ -8,8 +9,10 @@ import type { TenantPool, TenantPrismaClient } from '../tenancy/tenant-pool.js'
 import type { RegistryClient } from '../registry/registry-client.js'
 import { nextSendableTime, timezoneForPhone, type QuietHours } from './quiet-hours.js'
 import { createRateLimiter } from './rate-limiter.js'
-import { claimRecipient, sendClaimed, type RetryPolicy } from './send-recipient.js'
-import { ensureQueues, RECURRING_QUEUE, SEND_QUEUE, type SendJob } from './send-queue.js'
+import { claimBatch, closeIfDone, recordOutcomes, sendOne, type Outcome, type RetryPolicy } from './send-batch.js'
+import { DELIVERY_RETRY_QUEUE, ensureQueues, RECURRING_QUEUE, SEND_QUEUE, SWEEP_QUEUE, type SendJob } from './send-queue.js'
+import { createSendSweep } from './send-sweep.js'
+import type { DeliveryRetryJob, DeliveryStatus } from './delivery-status.js'
 import type { TelnyxSender } from './telnyx-sender.js'
 import { createRecurringScheduler } from './recurring-service.js'
 
@@ -21,14 +24,18 @@ export interface MessagingWorkerOptions {
   log: Pick<Logger, 'info' | 'warn' | 'error'>
   /** 0 = unlimited. */
   ratePerSecondPerNumber: number
-  /** Needed to fire recurring messages (it lists the tenants). */
+  /** Needed to fire recurring messages and to sweep (both list the tenants). */
   registry?: RegistryClient
+  /** Works the queue of delivery events that came before their provider message id. */
+  deliveryStatus?: Pick<DeliveryStatus, 'retry'>
   quietHours?: QuietHours
   retry?: Partial<RetryPolicy>
   /** Send jobs processed at once by this worker. */
   concurrency?: number
   /** Sends in flight within one job. */
   sendsPerJob?: number
+  /** Recipients claimed at once; smaller when rate limited, so that few sit SENDING while they wait. */
+  claimBatchSize?: number
   pollingIntervalSeconds?: number
   now?: () => Date
 }
@@ -41,7 +48,10 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
   const now = opts.now ?? (() => new Date())
   const recurring = opts.registry === undefined ? undefined : createRecurringScheduler({ registry: opts.registry, directory, pool, boss, log, now })
   const workerIds: string[] = []
-  const sendsInFlight = opts.sendsPerJob ?? 4
+  const sendsInFlight = opts.sendsPerJob ?? 8
+  const rate = opts.ratePerSecondPerNumber
+  const claimSize = Math.min(opts.claimBatchSize ?? 25, rate > 0 ? Math.max(1, Math.ceil(rate)) : Infinity)
+  const sweeper = opts.registry === undefined ? undefined : createSendSweep({ registry: opts.registry, pool, boss, log })
 
   async function deferQuiet (db: TenantPrismaClient, job: SendJob, timezone: string): Promise<string[]> {
     const rows = await db.messageRecipient.findMany({ where: { id: { in: job.recipientIds }, status: { in: ['PENDING', 'DEFERRED'] } }, select: { id: true, phone: true } })
@@ -61,14 +71,24 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
     return ready
   }
 
-  async function finishIfDone (db: TenantPrismaClient, messageId: string): Promise<void> {
-    await db.$executeRaw`
-      UPDATE "Message" SET status = (CASE WHEN EXISTS (SELECT 1 FROM "MessageRecipient" WHERE "messageId" = ${messageId} AND status IN ('SENT', 'DELIVERED', 'UNDELIVERED'))
-                                          OR NOT EXISTS (SELECT 1 FROM "MessageRecipient" WHERE "messageId" = ${messageId} AND status = 'FAILED')
-                                     THEN 'SENT' ELSE 'FAILED' END)::"MessageStatus",
-                           "completedAt" = now(), "updatedAt" = now()
-      WHERE id = ${messageId} AND status IN ('QUEUED', 'SCHEDULED', 'SENDING')
-        AND NOT EXISTS (SELECT 1 FROM "MessageRecipient" WHERE "messageId" = ${messageId} AND status IN ('PENDING', 'DEFERRED', 'SENDING'))`
+  /** Claims, sends and records `ready` a batch at a time until none is left to claim. */
+  async function sendReady (db: TenantPrismaClient, job: SendJob, from: string, ready: string[]): Promise<void> {
+    const record = { db, boss, tenantId: job.tenantId, messageId: job.messageId, from }
+    for (;;) {
+      const claimed = await claimBatch(db, ready, claimSize)
+      if (claimed.length === 0) return
+      // A few carrier calls in flight per job; the limiter still spaces them per number.
+      const queue = [...claimed]
+      const outcomes: Outcome[] = []
+      const lane = async (): Promise<void> => {
+        for (let r = queue.shift(); r !== undefined; r = queue.shift()) {
+          if (r.optedOut !== true) await limiter.acquire(from)
+          outcomes.push(await sendOne(sender, from, retry, r))
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(sendsInFlight, queue.length) }, lane))
+      await recordOutcomes(record, outcomes)
+    }
   }
 
   async function processSendJob (job: SendJob): Promise<void> {
@@ -77,23 +97,15 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
       const from = tenant.primaryPhoneNumber
       if (from === null) {
         await db.messageRecipient.updateMany({ where: { id: { in: job.recipientIds }, status: { in: ['PENDING', 'DEFERRED'] } }, data: { status: 'FAILED', errorCode: 'NO_SENDING_NUMBER' } })
-        await finishIfDone(db, job.messageId)
+        await closeIfDone(db, job.messageId)
         return
       }
       const ready = await deferQuiet(db, job, tenant.timezone)
-      if (ready.length > 0) await db.message.updateMany({ where: { id: job.messageId, status: { in: ['QUEUED', 'SCHEDULED'] } }, data: { status: 'SENDING' } })
-      // A few sends in flight per job; the limiter still spaces them per number.
-      const queue = [...ready]
-      const lane = async (): Promise<void> => {
-        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
-          const claimed = await claimRecipient(db, id)
-          if (claimed === undefined) continue
-          if (claimed.optedOut !== true) await limiter.acquire(from)
-          await sendClaimed({ db, boss, sender, tenantId: job.tenantId, messageId: job.messageId, from, retry }, claimed)
-        }
+      if (ready.length > 0) {
+        await db.message.updateMany({ where: { id: job.messageId, status: { in: ['QUEUED', 'SCHEDULED'] } }, data: { status: 'SENDING' } })
+        await sendReady(db, job, from, ready)
       }
-      await Promise.all(Array.from({ length: Math.min(sendsInFlight, queue.length) }, lane))
-      await finishIfDone(db, job.messageId)
+      await closeIfDone(db, job.messageId)
     })
   }
 
@@ -101,6 +113,8 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
     processSendJob,
     /** Fires due recurring messages of every tenant once (what the scheduled tick job does). */
     async tickRecurring (): Promise<number> { return await (recurring?.tick() ?? Promise.resolve(0)) },
+    /** Runs the send sweep over every tenant once (what the scheduled sweep job does). */
+    async sweep () { return await (sweeper?.sweep() ?? Promise.resolve({ requeued: 0, unknown: 0 })) },
     async start (): Promise<void> {
       await ensureQueues(boss)
       const pollingIntervalSeconds = opts.pollingIntervalSeconds ?? 0.5
@@ -114,6 +128,18 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
         workerIds.push(await boss.work(RECURRING_QUEUE, { pollingIntervalSeconds: 2 }, async () => {
           const fired = await recurring.tick()
           if (fired > 0) log.info({ fired }, 'recurring messages fired')
+        }))
+      }
+      if (sweeper !== undefined) {
+        await boss.schedule(SWEEP_QUEUE, '* * * * *')
+        workerIds.push(await boss.work(SWEEP_QUEUE, { pollingIntervalSeconds: 2 }, async () => { await sweeper.sweep() }))
+        // Right away too: a worker restarting after a crash is when lost jobs are likeliest.
+        await boss.send(SWEEP_QUEUE, {})
+      }
+      const delivery = opts.deliveryStatus
+      if (delivery !== undefined) {
+        workerIds.push(await boss.work<DeliveryRetryJob>(DELIVERY_RETRY_QUEUE, { pollingIntervalSeconds: 2 }, async (jobs) => {
+          for (const job of jobs) await delivery.retry(job.data)
         }))
       }
       log.info({ concurrency: opts.concurrency ?? 4, ratePerSecondPerNumber: opts.ratePerSecondPerNumber }, 'messaging worker started')

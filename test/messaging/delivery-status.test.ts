@@ -1,5 +1,6 @@
 import t from 'tap'
 import { build } from '../helper.js'
+import type { DeliveryRetryJob } from '../../src/messaging/delivery-status.js'
 
 const FROM = '+13125550000'
 const event = (type: string, id: string, status: string, errors: Array<{ code: string, title: string }> = []) => ({
@@ -32,8 +33,35 @@ t.test('delivery events update the recipient by provider id; terminal states nev
   await app.deliveryStatus.handle(event('message.finalized', 'p2', 'delivered'))
   t.match(await read('p2'), { status: 'UNDELIVERED', errorCode: '40008' })
 
-  t.equal(await app.deliveryStatus.handle(event('message.sent', 'nope', 'sent')), 'unknown-message')
+  t.equal(await app.deliveryStatus.handle(event('message.sent', 'nope', 'sent')), 'retry-scheduled', 'an unknown id may just not be recorded yet')
   const other = event('message.sent', 'p1', 'sent')
   other.data.payload.from.phone_number = '+13125559999'
   t.equal(await app.deliveryStatus.handle(other), 'unknown-tenant')
+})
+
+t.test('an event that beats the provider id is retried later and lands; retries stop after five tries', async (t) => {
+  const app = await build(t)
+  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: `p${Math.random().toString(36).slice(2)}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName: 'First Church' } })
+  const tenantId = res.json().tenantId as string
+  await app.registry.tenant.update({ where: { id: tenantId }, data: { primaryPhoneNumber: FROM } })
+  await app.pool.withTenant(tenantId, async (db) => {
+    await db.message.create({ data: { id: 'm1', body: 'x', status: 'SENDING', recipients: { create: [{ id: 'r1', phone: '+13125550101', body: 'x', status: 'SENDING' }] } } })
+  })
+  t.equal(await app.deliveryStatus.handle(event('message.finalized', 'early', 'delivered')), 'retry-scheduled')
+  const [job] = await app.boss.fetch<DeliveryRetryJob>('delivery-status-retry', { batchSize: 5, ignoreStartAfter: true, includeMetadata: true }) ?? []
+  t.ok(job, 'a retry job is queued')
+  t.ok((job?.startAfter.getTime() ?? 0) > Date.now() + 20_000, 'for later, not now')
+  t.notMatch(JSON.stringify(job?.data), /"text"/, 'no message text in the registry')
+  // The worker records the carrier's id (as recordOutcomes does), then the retry runs.
+  await app.pool.withTenant(tenantId, async (db) => { await db.messageRecipient.update({ where: { id: 'r1' }, data: { providerMessageId: 'early', status: 'SENT' } }) })
+  t.equal(await app.deliveryStatus.retry(job?.data as DeliveryRetryJob), 'updated')
+  const r1 = await app.pool.withTenant(tenantId, async (db) => await db.messageRecipient.findUniqueOrThrow({ where: { id: 'r1' } }))
+  t.equal(r1.status, 'DELIVERED')
+  t.ok(r1.finalizedAt !== null)
+
+  const last = { ...(job?.data as DeliveryRetryJob), providerMessageId: 'never', tries: 5 }
+  t.equal(await app.deliveryStatus.retry(last), 'unknown-message', 'the fifth try is the last')
+  t.equal(await app.deliveryStatus.retry({ ...last, tries: 4 }), 'retry-scheduled')
+  const queued = await app.boss.fetch<DeliveryRetryJob>('delivery-status-retry', { batchSize: 5, ignoreStartAfter: true }) ?? []
+  t.same(queued.map((j) => j.data.tries), [5])
 })

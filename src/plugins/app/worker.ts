@@ -32,8 +32,10 @@ async function workerPlugin (app: FastifyInstance): Promise<void> {
     webhookUrl: `${config.publicUrl}/webhooks/telnyx`,
     log: app.log
   })
+  const deliveryStatus = createDeliveryStatus({ registry: app.registry, pool: app.pool, boss })
   const worker = createMessagingWorker({
     boss,
+    deliveryStatus,
     pool: app.pool,
     directory: app.directory,
     registry: app.registry,
@@ -45,7 +47,7 @@ async function workerPlugin (app: FastifyInstance): Promise<void> {
   app.decorate('boss', boss)
   app.decorate('broadcasts', createBroadcastService({ boss }))
   app.decorate('messagingWorker', worker)
-  app.decorate('deliveryStatus', createDeliveryStatus({ registry: app.registry, pool: app.pool }))
+  app.decorate('deliveryStatus', deliveryStatus)
   if (config.worker.enabled) await worker.start()
   // Registered after tenancy, so this runs before the pool closes: in-flight jobs finish first.
   app.addHook('onClose', async () => {
