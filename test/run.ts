@@ -11,6 +11,13 @@ const dir = await mkdtemp(path.join(tmpdir(), 'church-sms-test-'))
 const pg = await startEmbeddedPostgres({ dir, fast: true, maxConnections: 500 })
 process.stdout.write(`embedded PostgreSQL for tests on port ${pg.port}\n`)
 
+// Ctrl-C or a CI cancel: stop the server and remove its folder rather than leave them behind.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void pg.stop().then(async () => { await rm(dir, { recursive: true, force: true }) }).finally(() => process.exit(130))
+  })
+}
+
 const args = process.argv.slice(2)
 // The coverage floor in .taprc is for the whole suite; a run of a few files only reports it.
 if (args.some((arg) => !arg.startsWith('-'))) args.unshift('--allow-incomplete-coverage')

