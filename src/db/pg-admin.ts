@@ -1,6 +1,9 @@
 // Small helpers for administrative connections: URLs, identifiers that reach DDL, short-lived clients.
 import pg from 'pg'
 
+/** Columns are timestamp without time zone, written as UTC by Prisma: raw SQL's now() must agree. */
+export const UTC_SESSION_OPTIONS = '-c TimeZone=UTC'
+
 /** Start-up must fail fast on an unreachable server instead of hanging. */
 export const CONNECT_TIMEOUT_MS = 5000
 

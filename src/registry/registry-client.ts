@@ -1,7 +1,7 @@
 // The registry's Prisma client: metadata about organizations, servers and routing. No business data.
 import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../generated/registry/client.js'
-import { CONNECT_TIMEOUT_MS } from '../db/pg-admin.js'
+import { CONNECT_TIMEOUT_MS, UTC_SESSION_OPTIONS } from '../db/pg-admin.js'
 
 export type RegistryClient = PrismaClient
 export * as RegistryModels from '../generated/registry/client.js'
@@ -11,7 +11,8 @@ export function createRegistryClient (url: string, maxConnections = 10): Registr
     connectionString: url,
     max: maxConnections,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: 'church-sms-registry'
+    application_name: 'church-sms-registry',
+    options: UTC_SESSION_OPTIONS
   })
   return new PrismaClient({ adapter })
 }

@@ -2,15 +2,12 @@
 // connection budget per PostgreSQL server, LRU eviction of idle clients, single-flight creation.
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
-import { CONNECT_TIMEOUT_MS } from '../db/pg-admin.js'
+import { CONNECT_TIMEOUT_MS, UTC_SESSION_OPTIONS } from '../db/pg-admin.js'
 import { ERRORS } from '../errors.js'
 import { PrismaClient } from '../generated/tenant/client.js'
 import { createCapacity, type Slotted } from './pool-capacity.js'
 
 export type TenantPrismaClient = PrismaClient
-
-// Columns are timestamp without time zone written as UTC by Prisma; raw SQL's now() must agree.
-const UTC_SESSION = '-c TimeZone=UTC'
 
 export interface TenantConnectionInfo { tenantId: string, serverId: string, url: string }
 
@@ -151,7 +148,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       if (closing) throw closingError()
       // pg's own idle timeout (10 s by default) would silently drop connections of a client we still
       // count as cached: the pool's idle sweep decides when a client and its connections go.
-      const pool = new pg.Pool({ connectionString: info.url, max: connectionsPerClient, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: opts.idleMs ?? 60_000, application_name: 'church-sms-tenant', options: UTC_SESSION })
+      const pool = new pg.Pool({ connectionString: info.url, max: connectionsPerClient, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: opts.idleMs ?? 60_000, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
       // Without a listener, an idle connection dropped by the server would crash the process.
       pool.on('error', (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
       entry.pool = pool

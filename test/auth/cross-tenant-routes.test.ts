@@ -11,7 +11,7 @@ async function signUp (app: FastifyInstance, name: string) {
   return res.json() as { tenantId: string, accessToken: string }
 }
 
-async function create (app: FastifyInstance, token: string, url: string, payload: unknown): Promise<Record<string, unknown>> {
+async function create (app: FastifyInstance, token: string, url: string, payload: Record<string, unknown>): Promise<Record<string, unknown>> {
   const res = await app.inject({ method: 'POST', url, headers: auth(token), payload })
   if (res.statusCode >= 300) throw new Error(`${url}: ${res.body}`)
   return res.json() as Record<string, unknown>
