@@ -73,6 +73,41 @@ export async function connect (url: string, applicationName = 'church-sms-admin'
   return client
 }
 
+// Sign-ups and the reconciler talk to each server's maintenance database often: a few kept-open
+// connections per admin URL save a connection and its authentication on every provisioning step.
+const adminPools = new Map<string, pg.Pool>()
+
+export async function withAdminClient<T> (url: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  let pool = adminPools.get(url)
+  if (pool === undefined) {
+    pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 30_000, allowExitOnIdle: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-admin' })
+    pool.on('error', () => {})
+    adminPools.set(url, pool)
+  }
+  let client: pg.PoolClient
+  try {
+    client = await pool.connect()
+  } catch (error) {
+    throw new Error(`cannot connect to PostgreSQL at ${describeServer(url)}: ${(error as Error).message}`, { cause: error })
+  }
+  let broken: Error | undefined
+  try {
+    return await fn(client)
+  } catch (error) {
+    broken = error as Error
+    throw error
+  } finally {
+    // A connection whose statement failed mid-way may hold session state: do not reuse it.
+    client.release(broken)
+  }
+}
+
+export async function closeAdminPools (): Promise<void> {
+  const pools = [...adminPools.values()]
+  adminPools.clear()
+  await Promise.all(pools.map(async (pool) => { await pool.end().catch(() => {}) }))
+}
+
 export async function withClient<T> (url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = await connect(url)
   try {

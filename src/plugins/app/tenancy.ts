@@ -1,6 +1,7 @@
 // Tenant routing machinery: the directory, the bounded client pool, billing, provisioning and the
 // reconciler (run at start-up and on a timer), shared by routes, webhooks and the worker.
 import fp from 'fastify-plugin'
+import { closeAdminPools } from '../../db/pg-admin.js'
 import type { FastifyInstance } from 'fastify'
 import { createBilling, type Billing } from '../../billing/billing-service.js'
 import { createProvisioningService, type ProvisioningService, type ProvisioningStep } from '../../tenancy/provisioning-service.js'
@@ -70,6 +71,7 @@ async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promi
   app.addHook('onClose', async () => {
     clearInterval(timer)
     await pool.close()
+    await closeAdminPools()
   })
 }
 
