@@ -12,7 +12,7 @@ import path from 'node:path'
 import { Writable } from 'node:stream'
 import { buildApp } from '../src/app.js'
 import { loadMigrations, MIGRATION_SETS, migrateUp, type Migration } from '../src/db/migrator.js'
-import { connect, quoteIdent, withClient, withDatabase } from '../src/db/pg-admin.js'
+import { connect, quoteIdent, withAdminClient, withClient, withDatabase } from '../src/db/pg-admin.js'
 import { newTenantId } from '../src/tenancy/provisioning-service.js'
 import { createTenantDatabase, generateDatabasePassword } from '../src/tenancy/tenant-database.js'
 import { ensureTemplate } from '../src/tenancy/template.js'
@@ -36,14 +36,14 @@ async function strategyA (adminUrl: string, installationId: string): Promise<num
 async function bareCreate (adminUrl: string): Promise<number> {
   const name = `bench_bare_${newTenantId()}`
   const start = performance.now()
-  await withClient(adminUrl, async (admin) => { await admin.query(`CREATE DATABASE ${quoteIdent(name)}`) })
+  await withAdminClient(adminUrl, async (admin) => { await admin.query(`CREATE DATABASE ${quoteIdent(name)}`) })
   return since(start)
 }
 
 async function strategyB (adminUrl: string, migrations: Migration[]): Promise<number> {
   const name = `bench_ddl_${newTenantId()}`
   const start = performance.now()
-  await withClient(adminUrl, async (admin) => { await admin.query(`CREATE DATABASE ${quoteIdent(name)}`) })
+  await withAdminClient(adminUrl, async (admin) => { await admin.query(`CREATE DATABASE ${quoteIdent(name)}`) })
   const client = await connect(withDatabase(adminUrl, name))
   try {
     await migrateUp(client, migrations)
@@ -60,7 +60,7 @@ async function strategyC (adminUrl: string, via: 'node' | 'npx'): Promise<number
   const url = withDatabase(adminUrl, name)
   const args = ['db', 'push', '--skip-generate', '--accept-data-loss', '--config', 'prisma/tenant/prisma.config.ts']
   const start = performance.now()
-  await withClient(adminUrl, async (admin) => { await admin.query(`CREATE DATABASE ${quoteIdent(name)}`) })
+  await withAdminClient(adminUrl, async (admin) => { await admin.query(`CREATE DATABASE ${quoteIdent(name)}`) })
   await new Promise<void>((resolve, reject) => {
     const child = via === 'node'
       ? spawn(process.execPath, [prismaCli, ...args], { cwd: ROOT, env: { ...process.env, PRISMA_DIFF_URL: url, PRISMA_HIDE_UPDATE_MESSAGE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] })
@@ -90,14 +90,25 @@ async function strategies (adminUrl: string): Promise<void> {
   await strategyC(adminUrl, 'node')
 
   const samples = { a: [] as number[], b: [] as number[], c1: [] as number[], c2: [] as number[], bare: [] as number[] }
-  // Interleaved, so that drift (checkpoints, cache warmth) touches every strategy alike.
+  // Interleaved, so that drift (cache warmth) touches every strategy alike; a CHECKPOINT before each
+  // sample (not timed) keeps one strategy's pending writes from landing on the next one's clock. The
+  // process-per-tenant runs come last: their child processes would otherwise disturb the others.
+  const checkpoint = async (): Promise<void> => { await withAdminClient(adminUrl, async (c) => { await c.query('CHECKPOINT') }) }
   for (let i = 0; i < ITERATIONS.a; i++) {
+    await checkpoint()
     samples.a.push(await strategyA(adminUrl, installationId))
+    await checkpoint()
     if (i < ITERATIONS.b) samples.b.push(await strategyB(adminUrl, migrations))
+    await checkpoint()
     samples.bare.push(await bareCreate(adminUrl))
-    if (i < ITERATIONS.c) samples.c1.push(await strategyC(adminUrl, 'node'))
-    if (i < ITERATIONS.c) samples.c2.push(await strategyC(adminUrl, 'npx'))
     log(`provisioning strategies: round ${i + 1}/${ITERATIONS.a}`)
+  }
+  for (let i = 0; i < ITERATIONS.c; i++) {
+    await checkpoint()
+    samples.c1.push(await strategyC(adminUrl, 'node'))
+    await checkpoint()
+    samples.c2.push(await strategyC(adminUrl, 'npx'))
+    log(`process per tenant: round ${i + 1}/${ITERATIONS.c}`)
   }
   const a = summarize(samples.a)
   const b = summarize(samples.b)
@@ -159,7 +170,7 @@ async function signups (adminUrl: string): Promise<void> {
   // Errors are logged at level "error" into memory so that "too many connections" can be counted.
   const logLines: string[] = []
   const stream = new Writable({ write (chunk: Buffer, _enc, done) { logLines.push(chunk.toString()); done() } })
-  const app = await buildApp(await benchConfig(adminUrl, { LOG_LEVEL: 'error' }), { logger: { stream } })
+  const app = await buildApp(await benchConfig(adminUrl, { LOG_LEVEL: 'error', TRUST_PROXY: 'true' }), { logger: { stream } })
   try {
     const base = await listenLoopback(app)
     // The auth routes allow 60 requests a minute per client IP (@fastify/rate-limit) and the app trusts
