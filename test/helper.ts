@@ -65,3 +65,14 @@ export async function build (t: Teardown, env: Record<string, string> = {}): Pro
   t.teardown(async () => { await app.close() })
   return app
 }
+
+/** Signs up a fresh organization through the API; the 201 response (tenantId, tokens) or a thrown error. */
+export async function registerOrganization (app: FastifyInstance, churchName = 'First Church'): Promise<Awaited<ReturnType<FastifyInstance['inject']>>> {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: { email: `p${randomBytes(6).toString('hex')}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName }
+  })
+  if (res.statusCode !== 201) throw new Error(`sign-up failed: ${res.statusCode} ${res.body}`)
+  return res
+}

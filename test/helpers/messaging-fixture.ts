@@ -2,7 +2,7 @@
 // webhooks against the fake Telnyx API, and direct SQL on a tenant's database.
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { build, testServerUrl } from '../helper.js'
+import { build, registerOrganization, testServerUrl } from '../helper.js'
 import { withClient, withDatabase } from '../../src/db/pg-admin.js'
 import { createTelnyxSigner, type TelnyxSigner } from './telnyx-signer.js'
 import { startFakeTelnyx, type FakeTelnyx } from './fake-telnyx.js'
@@ -10,13 +10,7 @@ import { startFakeTelnyx, type FakeTelnyx } from './fake-telnyx.js'
 export interface Org { tenantId: string, accessToken: string, auth: { authorization: string } }
 
 export async function signup (app: FastifyInstance, churchName = 'First Church'): Promise<Org> {
-  const res = await app.inject({
-    method: 'POST',
-    url: '/api/auth/register',
-    payload: { email: `p.${randomUUID()}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName }
-  })
-  if (res.statusCode !== 201) throw new Error(res.body)
-  const { tenantId, accessToken } = res.json() as { tenantId: string, accessToken: string }
+  const { tenantId, accessToken } = (await registerOrganization(app, churchName)).json() as { tenantId: string, accessToken: string }
   return { tenantId, accessToken, auth: { authorization: `Bearer ${accessToken}` } }
 }
 

@@ -1,8 +1,8 @@
 import t from 'tap'
-import { build } from '../helper.js'
+import { build, registerOrganization } from '../helper.js'
 
 async function signUp (app: Awaited<ReturnType<typeof build>>) {
-  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: `p${Math.random().toString(36).slice(2)}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName: 'First Church' } })
+  const res = await registerOrganization(app)
   const out = res.json()
   return { tenantId: out.tenantId as string, headers: { authorization: `Bearer ${out.accessToken as string}` } }
 }

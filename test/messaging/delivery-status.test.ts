@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from '../helper.js'
+import { build, registerOrganization } from '../helper.js'
 import type { DeliveryRetryJob } from '../../src/messaging/delivery-status.js'
 
 const FROM = '+13125550000'
@@ -9,7 +9,7 @@ const event = (type: string, id: string, status: string, errors: Array<{ code: s
 
 t.test('delivery events update the recipient by provider id; terminal states never move back', async (t) => {
   const app = await build(t)
-  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: `p${Math.random().toString(36).slice(2)}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName: 'First Church' } })
+  const res = await registerOrganization(app)
   const tenantId = res.json().tenantId as string
   await app.registry.tenant.update({ where: { id: tenantId }, data: { primaryPhoneNumber: FROM } })
   const read = async (id: string) => await app.pool.withTenant(tenantId, async (db) => await db.messageRecipient.findFirstOrThrow({ where: { providerMessageId: id } }))
@@ -41,7 +41,7 @@ t.test('delivery events update the recipient by provider id; terminal states nev
 
 t.test('an event that beats the provider id is retried later and lands; retries stop after five tries', async (t) => {
   const app = await build(t)
-  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: `p${Math.random().toString(36).slice(2)}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName: 'First Church' } })
+  const res = await registerOrganization(app)
   const tenantId = res.json().tenantId as string
   await app.registry.tenant.update({ where: { id: tenantId }, data: { primaryPhoneNumber: FROM } })
   await app.pool.withTenant(tenantId, async (db) => {

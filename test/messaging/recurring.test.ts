@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from '../helper.js'
+import { build, registerOrganization } from '../helper.js'
 import { createMessagingWorker } from '../../src/messaging/worker.js'
 import { createTelnyxSender } from '../../src/messaging/telnyx-sender.js'
 
@@ -7,7 +7,7 @@ const silent = { info: () => {}, warn: () => {}, error: () => {} }
 
 t.test('recurring messages: CRUD, validation, and each occurrence fires exactly once with two workers', async (t) => {
   const app = await build(t, { QUIET_HOURS_START: '0', QUIET_HOURS_END: '0' })
-  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: `p${Math.random().toString(36).slice(2)}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName: 'First Church' } })
+  const res = await registerOrganization(app)
   const tenantId = res.json().tenantId as string
   const headers = { authorization: `Bearer ${res.json().accessToken as string}` }
   await app.registry.tenant.update({ where: { id: tenantId }, data: { primaryPhoneNumber: '+13125550000' } })

@@ -1,7 +1,7 @@
 // Batched sending: a job's recipients are claimed and recorded a batch at a time, so database round
 // trips grow with batches, not with recipients (what bounded throughput), and still once each.
 import t from 'tap'
-import { build } from '../helper.js'
+import { build, registerOrganization } from '../helper.js'
 import { startFakeTelnyx } from '../helpers/fake-telnyx.js'
 import { createTelnyxSender } from '../../src/messaging/telnyx-sender.js'
 import { createMessagingWorker } from '../../src/messaging/worker.js'
@@ -26,7 +26,7 @@ t.test('a 100-recipient job takes a handful of statements and sends each recipie
   const fake = await startFakeTelnyx()
   t.teardown(async () => { await fake.close() })
   const app = await build(t, { QUIET_HOURS_START: '0', QUIET_HOURS_END: '0' })
-  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: `p${Math.random().toString(36).slice(2)}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName: 'First Church' } })
+  const res = await registerOrganization(app)
   const tenantId = res.json().tenantId as string
   await app.registry.tenant.update({ where: { id: tenantId }, data: { primaryPhoneNumber: '+13125550000' } })
   app.directory.invalidate(tenantId)

@@ -1,9 +1,9 @@
 import t from 'tap'
-import { build } from '../helper.js'
+import { build, registerOrganization } from '../helper.js'
 
 t.test('templates: unknown merge fields refused, CRUD, preview with segments', async (t) => {
   const app = await build(t)
-  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: `p${Math.random().toString(36).slice(2)}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName: 'First Church' } })
+  const res = await registerOrganization(app)
   const headers = { authorization: `Bearer ${res.json().accessToken as string}` }
   const bad = await app.inject({ method: 'POST', url: '/api/templates', headers, payload: { name: 'x', body: 'Hi {{nickname}} {{age}} {{firstName}}' } })
   t.equal(bad.statusCode, 400)

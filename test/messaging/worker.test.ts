@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from '../helper.js'
+import { build, registerOrganization } from '../helper.js'
 import { startFakeTelnyx } from '../helpers/fake-telnyx.js'
 import { createTelnyxSigner } from '../helpers/telnyx-signer.js'
 import { createTelnyxSender } from '../../src/messaging/telnyx-sender.js'
@@ -16,7 +16,7 @@ async function setup (t: Parameters<typeof build>[0], env: Record<string, string
     TELNYX_API_KEY: 'KEYtest', TELNYX_PUBLIC_KEY: createTelnyxSigner().publicKeyBase64, TELNYX_BASE_URL: fake.baseUrl,
     MESSAGE_RATE_PER_SECOND: '0', QUIET_HOURS_START: '0', QUIET_HOURS_END: '0', ...env
   })
-  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { email: `p${Math.random().toString(36).slice(2)}@example.org`, password: 'correct horse battery staple', firstName: 'Grace', lastName: 'Hopper', churchName: 'First Church' } })
+  const res = await registerOrganization(app)
   const tenantId = res.json().tenantId as string
   const headers = { authorization: `Bearer ${res.json().accessToken as string}` }
   await app.registry.tenant.update({ where: { id: tenantId }, data: { primaryPhoneNumber: FROM } })
