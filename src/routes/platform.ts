@@ -26,6 +26,7 @@ const PoolStatsSchema = Type.Object({
   waiters: Type.Integer(),
   openConnections: Type.Integer(),
   inFlight: Type.Integer(),
+  protectedClients: Type.Integer({ description: 'Clients used more than once since they were opened: evicted only after every client on probation' }),
   servers: Type.Record(Type.String(), Type.Object({ clients: Type.Integer(), connectionCap: Type.Integer(), openConnections: Type.Integer() }))
 })
 

@@ -1,5 +1,6 @@
 // The tenant client pool: one Prisma client per active tenant, bounded by a client count and by a
-// connection budget per PostgreSQL server, LRU eviction of idle clients, single-flight creation.
+// connection budget per PostgreSQL server, segmented-LRU eviction of idle clients (pool-capacity.ts),
+// single-flight creation.
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { CONNECT_TIMEOUT_MS, UTC_SESSION_OPTIONS } from '../db/pg-admin.js'
@@ -32,8 +33,16 @@ export interface TenantPoolOptions<C> {
   log?: PoolLogger
 }
 
+/** The part of pg.Pool a lease hands out: plain queries, no ending or reconfiguring the pool. */
+export type TenantSql = Pick<pg.Pool, 'query'>
+
 export interface TenantLease<C> {
   client: C
+  /**
+   * The same connections as `client`, for plain SQL where Prisma's own per-query work (compiling and
+   * interpreting a plan, a few hundred microseconds) is a visible part of a hot path.
+   */
+  sql: TenantSql
   tenantId: string
   /** Idempotent: a second call is ignored. */
   release: () => void
@@ -60,6 +69,22 @@ export function createTenantPrismaClient (_info: TenantConnectionInfo, pool: pg.
   // PrismaPg leaves a pool it was given open on $disconnect (unless disposeExternalPool is set), so
   // the pool stays ours to count and to end exactly once.
   return new PrismaClient({ adapter: new PrismaPg(pool) })
+}
+
+/**
+ * A miss costs a new PostgreSQL backend (fork, authentication, catalog caches: mostly server time)
+ * and, for a Prisma client, building its query compiler (main-thread time). Started together, the
+ * second overlaps the first; one after the other at the first query, they add up.
+ */
+async function warmUp (client: unknown, pool: pg.Pool): Promise<void> {
+  const connect = (client as { $connect?: () => Promise<void> }).$connect
+  const opened = pool.connect()
+  try {
+    if (typeof connect === 'function') await connect.call(client)
+  } finally {
+    // Released to the pool for the first query; a failure to connect fails the build like a query would.
+    ;(await opened).release()
+  }
 }
 
 async function defaultDisposeClient (client: unknown): Promise<void> {
@@ -98,7 +123,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       released = true
       onRelease(entry)
     }
-    return { client: entry.client as C, tenantId: entry.tenantId, release }
+    return { client: entry.client as C, sql: entry.pool as pg.Pool, tenantId: entry.tenantId, release }
   }
 
   function onRelease (entry: Entry<C>): void {
@@ -116,6 +141,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
     const existing = entries.get(tenantId)
     if (existing?.state === 'ready') {
       counters.hits++
+      capacity.touch(existing)
       return lease(existing)
     }
     if (existing !== undefined) {
@@ -154,6 +180,8 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       entry.pool = pool
       live.add(entry)
       entry.client = createClient(info, pool)
+      await warmUp(entry.client, pool)
+      if (closing) throw closingError()
       entry.state = 'ready'
       for (const waiter of entry.pending.splice(0)) waiter.resolve(lease(entry))
       // Every acquirer normally takes a lease here; if none is left the client must still become evictable.
@@ -239,17 +267,18 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
 
   function sweep (): void {
     const cutoff = Date.now() - (opts.idleMs ?? 0)
-    for (const entry of capacity.idleEntries()) {
-      if (entry.idleSince > cutoff) break
+    // Idle entries come by segment, not by idle time, so every one is checked (at most maxClients).
+    for (const entry of [...capacity.idleEntries()]) {
+      if (entry.idleSince > cutoff) continue
       counters.evictions++
       void retire(entry)
     }
   }
 
-  async function withTenant<T> (tenantId: string, fn: (client: C) => Promise<T>): Promise<T> {
+  async function withTenant<T> (tenantId: string, fn: (client: C, lease: TenantLease<C>) => Promise<T>): Promise<T> {
     const held = await acquire(tenantId)
     try {
-      return await fn(held.client)
+      return await fn(held.client, held)
     } finally {
       held.release()
     }
@@ -290,7 +319,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
     }
     let waiters = 0
     for (const entry of queue) waiters += entry.pending.length
-    return { clients: live.size, ...counters, waiters, openConnections, inFlight, servers }
+    return { clients: live.size, ...counters, waiters, openConnections, inFlight, protectedClients: capacity.segments().protected, servers }
   }
 
   return { acquire, withTenant, evict, stats, close }

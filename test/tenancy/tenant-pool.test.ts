@@ -1,4 +1,4 @@
-// The tenant client pool against a real PostgreSQL: connection budget, single flight, LRU, draining,
+// The tenant client pool against a real PostgreSQL: connection budget, single flight, segmented LRU, draining,
 // eviction, resolve failures and acquire timeouts, observed through pg_stat_activity and stats().
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
@@ -108,6 +108,19 @@ t.test('concurrent first requests for one tenant build one client', async (t) =>
   leases[0]?.release()
   const stats = pool.stats()
   t.match(stats, { clients: 1, misses: 1, hits: 49, inFlight: 0 })
+})
+
+t.test('a client used twice outlives newer clients used once (segmented LRU)', async (t) => {
+  const pool = makePool(t, { maxClients: 3 })
+  // A is the least recently used when D arrives, but it was used twice: plain LRU would evict it.
+  for (const id of ['tenant-a1', 'tenant-a1', 'tenant-b2', 'tenant-c3', 'tenant-d4']) {
+    await pool.withTenant(id, async (client) => await currentDatabase(client))
+  }
+  t.match(pool.stats(), { clients: 3, misses: 4, hits: 1, evictions: 1, protectedClients: 1 })
+  await pool.withTenant('tenant-a1', async (client) => await currentDatabase(client))
+  t.match(pool.stats(), { misses: 4, hits: 2 }, 'A is still cached')
+  await pool.withTenant('tenant-b2', async (client) => await currentDatabase(client))
+  t.match(pool.stats(), { misses: 5, evictions: 2 }, 'B, on probation and least recently used there, was the victim')
 })
 
 t.test('the least recently used idle client is evicted', async (t) => {
