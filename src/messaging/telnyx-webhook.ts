@@ -1,7 +1,6 @@
 // Verifies Telnyx webhooks with the SDK (ed25519 over `timestamp|rawBody`, 300 s tolerance) and describes
 // the messaging events we act on. The SDK's own event types are all-optional; the app needs guarantees
 // (an id to dedupe on, to[] to route by), so parseTelnyxEvent checks them once instead of at every use.
-import Telnyx from 'telnyx';
 import { TelnyxWebhook } from 'telnyx/lib/webhooks';
 
 export interface TelnyxEventMeta {
@@ -241,30 +240,25 @@ function flattenHeaders(headers: HttpHeaders): Record<string, string> {
 }
 
 export function createTelnyxWebhookVerifier({ publicKey }: { publicKey: string }): TelnyxWebhookVerifier {
-  // A malformed key would otherwise surface as a signature failure on every webhook; fail at start-up instead.
+  // The SDK's verifier, built once: `client.webhooks.unwrap` builds a new one (decoding the key again)
+  // for every webhook and then does exactly this, verify() and JSON.parse. A malformed key would
+  // otherwise surface as a signature failure on every webhook; it fails here, at start-up, instead.
+  let webhook: TelnyxWebhook;
   try {
-    new TelnyxWebhook(publicKey);
+    webhook = new TelnyxWebhook(publicKey);
   } catch (err) {
     throw new Error('TELNYX_PUBLIC_KEY must be the base64 ed25519 public key from the Telnyx portal', {
       cause: err,
     });
   }
-  // Every option is explicit so the SDK does not fall back to TELNYX_* environment variables.
-  const client = new Telnyx({
-    apiKey: null,
-    publicKey,
-    clientID: null,
-    clientSecret: null,
-    baseURL: 'https://api.telnyx.com/v2',
-    logLevel: 'off',
-  });
 
   return {
     async verify(rawBody, headers) {
       let body: unknown;
       try {
-        // unwrap checks the signature first, then JSON.parses the body and returns it.
-        body = await client.webhooks.unwrap(rawBody, { headers: flattenHeaders(headers) });
+        // The signature first: nothing of an unverified body is parsed.
+        await webhook.verify(rawBody, flattenHeaders(headers));
+        body = JSON.parse(rawBody);
       } catch (err) {
         if (err instanceof SyntaxError) {
           throw new WebhookSignatureError('Webhook body is not valid JSON', { cause: err });

@@ -64,10 +64,14 @@ t.test('a known member is matched by phone and keeps one conversation', async (t
   const number = uniqueNumber()
   await assignNumber(app, org, number)
   await tenantSql(app, org.tenantId, `INSERT INTO "Member" (id, "firstName", "lastName", phone, "updatedAt") VALUES ($1, 'Ada', 'Lovelace', '+13125550150', now())`, [randomUUID()])
+  const version = async (): Promise<string | undefined> => (await tenantSql<{ v: string }>(app, org.tenantId, 'SELECT xmin::text AS v FROM "Member"'))[0]?.v
+  const before = await version()
   await postWebhook(app, signer, inboundEvent({ to: number, from: '+13125550150', text: 'one' }))
   await postWebhook(app, signer, inboundEvent({ to: number, from: '+13125550150', text: 'two' }))
   const members = await tenantSql(app, org.tenantId, 'SELECT "firstName", "isContact" FROM "Member"')
   t.same(members, [{ firstName: 'Ada', isContact: false }])
+  // Matching a member reads it: a no-op upsert would write a new row version for every message.
+  t.equal(await version(), before, 'the member row was not rewritten')
   const conversations = await tenantSql(app, org.tenantId, 'SELECT "unreadCount", "lastMessagePreview" FROM "Conversation"')
   t.same(conversations, [{ unreadCount: 2, lastMessagePreview: 'two' }])
 })
