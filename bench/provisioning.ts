@@ -1,6 +1,8 @@
 // Provisioning benchmark.
-// 1. Three ways to give a new tenant its schema, on one durable (fsync=on) embedded PostgreSQL:
-//    (a) template clone: createTenantDatabase() = role + CREATE DATABASE ... TEMPLATE tenant_template + grants
+// 1. Three ways to give a new tenant its schema, on one durable (fsync=on) embedded PostgreSQL. Each is
+//    createTenantDatabase() with a different schema source, so each ends in the same tenant: its own
+//    role, a database it owns that only it may connect to, the group's table grants.
+//    (a) template clone: CREATE DATABASE ... TEMPLATE tenant_template (what sign-up does)
 //    (b) CREATE DATABASE + every tenant migration applied in-process (migrateUp over one connection)
 //    (c) CREATE DATABASE + a child process per tenant that pushes the Prisma schema:
 //        `prisma db push --skip-generate --config prisma/tenant/prisma.config.ts` (WASM schema engine
@@ -14,8 +16,8 @@ import { buildApp } from '../src/app.js'
 import { loadMigrations, MIGRATION_SETS, migrateUp, type Migration } from '../src/db/migrator.js'
 import { connect, quoteIdent, withAdminClient, withClient, withDatabase } from '../src/db/pg-admin.js'
 import { newTenantId } from '../src/tenancy/provisioning-service.js'
-import { createTenantDatabase, generateDatabasePassword } from '../src/tenancy/tenant-database.js'
-import { ensureTemplate } from '../src/tenancy/template.js'
+import { createTenantDatabase, generateDatabasePassword, type SchemaSource } from '../src/tenancy/tenant-database.js'
+import { ensureTemplate, grantTenantGroup } from '../src/tenancy/template.js'
 import { benchConfig, listenLoopback, signupBody } from './lib/app.js'
 import { closedLoop, postJson, type Timed } from './lib/http.js'
 import { startBenchPostgres } from './lib/pg.js'
@@ -26,13 +28,19 @@ const ITERATIONS = { a: 15, b: 15, c: 5 }
 const SIGNUP = { sequential: 30, concurrentTotal: 100, concurrency: 50 }
 const TOO_MANY = /too many (clients|connections)|remaining connection slots/i
 
-async function strategyA (adminUrl: string, installationId: string): Promise<number> {
+const INSTALLATION_ID = 'benchprovisioning'
+
+async function timedTenant (adminUrl: string, schema?: SchemaSource): Promise<number> {
   const start = performance.now()
-  await createTenantDatabase(adminUrl, newTenantId(), generateDatabasePassword(), installationId)
+  await createTenantDatabase(adminUrl, newTenantId(), generateDatabasePassword(), INSTALLATION_ID, schema)
   return since(start)
 }
 
-/** Reference: the floor any strategy pays, a bare CREATE DATABASE (copy of template1, no schema). */
+async function strategyA (adminUrl: string): Promise<number> {
+  return await timedTenant(adminUrl)
+}
+
+/** Reference: the floor any strategy pays, a bare CREATE DATABASE (copy of template1, no role, no schema). */
 async function bareCreate (adminUrl: string): Promise<number> {
   const name = `bench_bare_${newTenantId()}`
   const start = performance.now()
@@ -40,52 +48,60 @@ async function bareCreate (adminUrl: string): Promise<number> {
   return since(start)
 }
 
+/** Runs `fill` on a new empty database owned by the tenant role, as the admin, then grants as the template does. */
+const emptyDatabaseThen = (adminUrl: string, fill: (url: string) => Promise<void>): SchemaSource => async (admin, database) => {
+  await admin.query(`CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(database)}`)
+  const url = withDatabase(adminUrl, database)
+  await fill(url)
+  await withClient(url, async (client) => {
+    // migrateUp makes the migrator schema; the CLI push does not, and the grants name it.
+    await client.query('CREATE SCHEMA IF NOT EXISTS migrator')
+    await grantTenantGroup(client)
+  })
+}
+
 async function strategyB (adminUrl: string, migrations: Migration[]): Promise<number> {
-  const name = `bench_ddl_${newTenantId()}`
-  const start = performance.now()
-  await withAdminClient(adminUrl, async (admin) => { await admin.query(`CREATE DATABASE ${quoteIdent(name)}`) })
-  const client = await connect(withDatabase(adminUrl, name))
-  try {
-    await migrateUp(client, migrations)
-  } finally {
-    await client.end()
-  }
-  return since(start)
+  return await timedTenant(adminUrl, emptyDatabaseThen(adminUrl, async (url) => {
+    const client = await connect(url)
+    try {
+      await migrateUp(client, migrations)
+    } finally {
+      await client.end()
+    }
+  }))
 }
 
 const prismaCli = createRequire(import.meta.url).resolve('prisma/build/index.js')
 
 async function strategyC (adminUrl: string, via: 'node' | 'npx'): Promise<number> {
-  const name = `bench_cli_${newTenantId()}`
-  const url = withDatabase(adminUrl, name)
   const args = ['db', 'push', '--skip-generate', '--accept-data-loss', '--config', 'prisma/tenant/prisma.config.ts']
-  const start = performance.now()
-  await withAdminClient(adminUrl, async (admin) => { await admin.query(`CREATE DATABASE ${quoteIdent(name)}`) })
-  await new Promise<void>((resolve, reject) => {
-    const child = via === 'node'
-      ? spawn(process.execPath, [prismaCli, ...args], { cwd: ROOT, env: { ...process.env, PRISMA_DIFF_URL: url, PRISMA_HIDE_UPDATE_MESSAGE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] })
-      : spawn('npx', ['prisma', ...args], { cwd: ROOT, env: { ...process.env, PRISMA_DIFF_URL: url, PRISMA_HIDE_UPDATE_MESSAGE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    child.on('error', reject)
-    child.on('exit', (code) => { code === 0 ? resolve() : reject(new Error(`prisma db push exited ${code}: ${stderr.slice(-500)}`)) })
-  })
-  const elapsed = since(start)
+  let pushed = ''
+  const elapsed = await timedTenant(adminUrl, emptyDatabaseThen(adminUrl, async (url) => {
+    pushed = url
+    await new Promise<void>((resolve, reject) => {
+      const child = via === 'node'
+        ? spawn(process.execPath, [prismaCli, ...args], { cwd: ROOT, env: { ...process.env, PRISMA_DIFF_URL: url, PRISMA_HIDE_UPDATE_MESSAGE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] })
+        : spawn('npx', ['prisma', ...args], { cwd: ROOT, env: { ...process.env, PRISMA_DIFF_URL: url, PRISMA_HIDE_UPDATE_MESSAGE: '1' }, stdio: ['ignore', 'ignore', 'pipe'] })
+      let stderr = ''
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+      child.on('error', reject)
+      child.on('exit', (code) => { code === 0 ? resolve() : reject(new Error(`prisma db push exited ${code}: ${stderr.slice(-500)}`)) })
+    })
+  }))
   // The pushed schema must really be there, or the timing means nothing.
-  const tables = await withClient(url, async (c) => Number((await c.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n))
-  if (tables < 10) throw new Error(`prisma db push left ${tables} tables in ${name}`)
+  const tables = await withClient(pushed, async (c) => Number((await c.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n))
+  if (tables < 10) throw new Error(`prisma db push left ${tables} tables in ${pushed}`)
   return elapsed
 }
 
 async function strategies (adminUrl: string): Promise<void> {
   const migrations = await loadMigrations(MIGRATION_SETS.tenant)
   const template = await ensureTemplate(adminUrl, migrations)
-  const installationId = 'benchprovisioning'
   const tableCount = await withClient(withDatabase(adminUrl, 'tenant_template'), async (c) =>
     Number((await c.query("SELECT count(*) AS n FROM pg_tables WHERE schemaname = 'public'")).rows[0].n))
   log(`template at ${template.version} (${migrations.length} migration file(s), ${tableCount} tables); warming up`)
   // One of each first: file caches, the CLI's module load, the template's pages.
-  await strategyA(adminUrl, installationId)
+  await strategyA(adminUrl)
   await strategyB(adminUrl, migrations)
   await strategyC(adminUrl, 'node')
 
@@ -96,7 +112,7 @@ async function strategies (adminUrl: string): Promise<void> {
   const checkpoint = async (): Promise<void> => { await withAdminClient(adminUrl, async (c) => { await c.query('CHECKPOINT') }) }
   for (let i = 0; i < ITERATIONS.a; i++) {
     await checkpoint()
-    samples.a.push(await strategyA(adminUrl, installationId))
+    samples.a.push(await strategyA(adminUrl))
     await checkpoint()
     if (i < ITERATIONS.b) samples.b.push(await strategyB(adminUrl, migrations))
     await checkpoint()
@@ -116,10 +132,10 @@ async function strategies (adminUrl: string): Promise<void> {
   const c2 = summarize(samples.c2)
   const bare = summarize(samples.bare)
   printTable('Provisioning one tenant database (durable embedded PostgreSQL 18, fsync=on; ms)', ['strategy', 'n', 'p50', 'p99', 'min', 'max', 'p50 / (a)'], [
-    ['(a) template clone: role + CREATE DATABASE TEMPLATE + grants', a.n, a.p50, a.p99, a.min, a.max, 1],
-    ['(b) CREATE DATABASE + migrateUp in-process', b.n, b.p50, b.p99, b.min, b.max, b.p50 / a.p50],
-    ['(c1) CREATE DATABASE + child `node prisma db push`', c1.n, c1.p50, c1.p99, c1.min, c1.max, c1.p50 / a.p50],
-    ['(c2) CREATE DATABASE + child `npx prisma db push`', c2.n, c2.p50, c2.p99, c2.min, c2.max, c2.p50 / a.p50],
+    ['(a) role + template clone (CREATE DATABASE TEMPLATE) + grants', a.n, a.p50, a.p99, a.min, a.max, 1],
+    ['(b) role + CREATE DATABASE + migrateUp in-process + grants', b.n, b.p50, b.p99, b.min, b.max, b.p50 / a.p50],
+    ['(c1) role + CREATE DATABASE + child `node prisma db push` + grants', c1.n, c1.p50, c1.p99, c1.min, c1.max, c1.p50 / a.p50],
+    ['(c2) role + CREATE DATABASE + child `npx prisma db push` + grants', c2.n, c2.p50, c2.p99, c2.min, c2.max, c2.p50 / a.p50],
     ['reference: bare CREATE DATABASE, no role/schema', bare.n, bare.p50, bare.p99, bare.min, bare.max, bare.p50 / a.p50]
   ])
   printTable('Provisioning ratios vs goals (medians)', ['ratio', 'measured', 'goal', 'verdict'], [

@@ -36,40 +36,44 @@ async function cloneWithRetry (admin: pg.ClientBase, sql: string): Promise<void>
 /** Marks databases and roles with the installation that made them (see the Installation model). */
 export const ownerMark = (installationId: string): string => `church-sms:${installationId}`
 
-export async function createTenantDatabase (adminUrl: string, tenantId: string, password: string, installationId: string): Promise<void> {
+/**
+ * Creates the tenant's database (with its schema) under a role-owned name. The default clones the
+ * template; the provisioning benchmark passes the alternatives it compares the clone with, so that
+ * every strategy ends in the same role, ownership and grants.
+ */
+export type SchemaSource = (admin: pg.ClientBase, database: string) => Promise<void>
+
+/** CREATE DATABASE ... TEMPLATE tenant_template, under the template's shared lock (see template.ts). */
+export const cloneTemplate: SchemaSource = async (admin, database) => {
+  await withTemplateLock(admin, 'shared', async () => {
+    await cloneWithRetry(admin, `CREATE DATABASE ${quoteIdent(database)} TEMPLATE ${quoteIdent(TEMPLATE_DATABASE)} OWNER ${quoteIdent(database)} STRATEGY WAL_LOG`)
+  })
+}
+
+export async function createTenantDatabase (adminUrl: string, tenantId: string, password: string, installationId: string, schema: SchemaSource = cloneTemplate): Promise<void> {
   const name = tenantDatabaseName(tenantId)
   const mark = quoteLiteral(ownerMark(installationId))
   const id = quoteIdent(name)
   await withAdminClient(adminUrl, async (admin) => {
-    await lowerScramIterations(admin)
-    // Statements are batched where PostgreSQL allows it: each round trip is a noticeable part of a clone.
+    // Statements are batched where PostgreSQL allows it: each round trip is a noticeable part of a
+    // clone. CREATE DATABASE cannot share one (it refuses to run inside a transaction block).
     const existing = await admin.query<{ role: boolean, db: boolean }>(
       'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS role, EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS db', [name])
     const { role, db } = existing.rows[0] ?? { role: false, db: false }
-    await admin.query(role
+    await admin.query(`${SCRAM_ITERATIONS_SQL}; ${role
       ? `ALTER ROLE ${id} PASSWORD ${quoteLiteral(password)}; GRANT ${TENANT_GROUP_ROLE} TO ${id}; COMMENT ON ROLE ${id} IS ${mark}`
-      : `CREATE ROLE ${id} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOREPLICATION IN ROLE ${TENANT_GROUP_ROLE} PASSWORD ${quoteLiteral(password)}; COMMENT ON ROLE ${id} IS ${mark}`)
-    if (!db) {
-      await withTemplateLock(admin, 'shared', async () => {
-        await cloneWithRetry(admin, `CREATE DATABASE ${id} TEMPLATE ${quoteIdent(TEMPLATE_DATABASE)} OWNER ${id} STRATEGY WAL_LOG`)
-      })
-    }
+      : `CREATE ROLE ${id} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOREPLICATION IN ROLE ${TENANT_GROUP_ROLE} PASSWORD ${quoteLiteral(password)}; COMMENT ON ROLE ${id} IS ${mark}`}`)
+    if (!db) await schema(admin, name)
     // A new database grants CONNECT to PUBLIC: take it away so only this tenant's role gets in.
     await admin.query(`COMMENT ON DATABASE ${id} IS ${mark}; REVOKE ALL ON DATABASE ${id} FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE ${id} TO ${id}`)
   })
 }
 
 // Key stretching protects guessable passwords; ours are 192 random bits, so the default 4096 PBKDF2
-// rounds add no safety while every new tenant connection pays for them on both ends. PostgreSQL 16+.
+// rounds add no safety while every new tenant connection pays for them on both ends. PostgreSQL 16+;
+// an older server rejects the setting and its batch, so set_config() with a check of the version.
 const SCRAM_ITERATIONS = 16
-
-async function lowerScramIterations (admin: pg.ClientBase): Promise<void> {
-  try {
-    await admin.query(`SET scram_iterations = ${SCRAM_ITERATIONS}`)
-  } catch {
-    // Older servers keep their default; that is only slower.
-  }
-}
+const SCRAM_ITERATIONS_SQL = `SELECT set_config('scram_iterations', '${SCRAM_ITERATIONS}', false) WHERE current_setting('server_version_num')::int >= 160000`
 
 /** Drops the database (closing any session still in it) and the role; absent ones are fine. */
 export async function dropTenantDatabase (adminUrl: string, tenantId: string): Promise<void> {
