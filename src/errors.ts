@@ -32,6 +32,7 @@ export const ERRORS = {
   SubscriptionInactive: define('SUBSCRIPTION_INACTIVE', 'The subscription is not active: sending is disabled', 402),
   PoolExhausted: define('TENANT_POOL_EXHAUSTED', 'Too many organizations are busy right now, retry shortly', 503),
   ProvisioningFailed: define('PROVISIONING_FAILED', 'The organization could not be created', 500),
+  ProvisioningBusy: define('PROVISIONING_BUSY', 'Too many organizations are being created right now, retry shortly', 503),
   IdempotencyConflict: define('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request', 422),
   RequestInProgress: define('REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still in progress', 409),
 

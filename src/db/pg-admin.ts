@@ -1,5 +1,7 @@
 // Small helpers for administrative connections: URLs, identifiers that reach DDL, short-lived clients.
 import pg from 'pg'
+import { ERRORS } from '../errors.js'
+import { createFifoGate, type FifoGate } from '../util/fifo-gate.js'
 
 /** Columns are timestamp without time zone, written as UTC by Prisma: raw SQL's now() must agree. */
 export const UTC_SESSION_OPTIONS = '-c TimeZone=UTC'
@@ -75,19 +77,25 @@ export async function connect (url: string, applicationName = 'church-sms-admin'
 
 // Sign-ups and the reconciler talk to each server's maintenance database often: a few kept-open
 // connections per admin URL save a connection and its authentication on every provisioning step.
-const adminPools = new Map<string, pg.Pool>()
+const ADMIN_CONNECTIONS = 4
+// A burst of sign-ups queues for these connections (each clone holds one for tens of milliseconds);
+// past this wait the caller gets PROVISIONING_BUSY (503) rather than a failure.
+export const ADMIN_QUEUE_MS = 30_000
+const adminPools = new Map<string, { pool: pg.Pool, gate: FifoGate }>()
 
-export async function withAdminClient<T> (url: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  let pool = adminPools.get(url)
-  if (pool === undefined) {
-    pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 30_000, allowExitOnIdle: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-admin' })
+export async function withAdminClient<T> (url: string, fn: (client: pg.PoolClient) => Promise<T>, options: { queueMs?: number } = {}): Promise<T> {
+  let admin = adminPools.get(url)
+  if (admin === undefined) {
+    const pool = new pg.Pool({ connectionString: url, max: ADMIN_CONNECTIONS, idleTimeoutMillis: 30_000, allowExitOnIdle: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-admin' })
     pool.on('error', () => {})
-    adminPools.set(url, pool)
+    adminPools.set(url, admin = { pool, gate: createFifoGate(ADMIN_CONNECTIONS) })
   }
+  if (!await admin.gate.enter(options.queueMs ?? ADMIN_QUEUE_MS)) throw new ERRORS.ProvisioningBusy()
   let client: pg.PoolClient
   try {
-    client = await pool.connect()
+    client = await admin.pool.connect()
   } catch (error) {
+    admin.gate.leave()
     throw new Error(`cannot connect to PostgreSQL at ${describeServer(url)}: ${(error as Error).message}`, { cause: error })
   }
   let broken: Error | undefined
@@ -99,13 +107,19 @@ export async function withAdminClient<T> (url: string, fn: (client: pg.PoolClien
   } finally {
     // A connection whose statement failed mid-way may hold session state: do not reuse it.
     client.release(broken)
+    admin.gate.leave()
   }
 }
 
+/** Callers in and waiting for each server's admin connections (for tests and operators). */
+export function adminQueueStats (url: string): { active: number, waiting: number } {
+  return adminPools.get(url)?.gate.stats() ?? { active: 0, waiting: 0 }
+}
+
 export async function closeAdminPools (): Promise<void> {
-  const pools = [...adminPools.values()]
+  const admins = [...adminPools.values()]
   adminPools.clear()
-  await Promise.all(pools.map(async (pool) => { await pool.end().catch(() => {}) }))
+  await Promise.all(admins.map(async ({ pool }) => { await pool.end().catch(() => {}) }))
 }
 
 export async function withClient<T> (url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -103,7 +103,9 @@ export function createProvisioningService (deps: ProvisioningDeps) {
       await rollback(requestId, (error as Error).message).catch((undoError: unknown) => {
         log.error({ err: undoError, tenantId }, 'rollback failed; the reconciler will finish it')
       })
-      if (typeof (error as { statusCode?: number }).statusCode === 'number' && (error as { statusCode: number }).statusCode < 500) throw error
+      // Client errors, and "busy, retry shortly", reach the caller as they are; anything else is ours.
+      const status = (error as { statusCode?: number }).statusCode
+      if (typeof status === 'number' && (status < 500 || status === 503)) throw error
       throw new ERRORS.ProvisioningFailed()
     }
   }

@@ -3,6 +3,7 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
+import { ERRORS } from '../../src/errors.js'
 import { SimulatedCrash, type ProvisioningStep } from '../../src/tenancy/provisioning-service.js'
 import { withClient } from '../../src/db/pg-admin.js'
 import { testConfig, testServerUrl } from '../helper.js'
@@ -91,4 +92,30 @@ t.test('the reconciler drops databases this installation made that nothing accou
   t.same(res.json().orphanDatabasesDropped, [orphan])
   const left = await withClient(admin, async (c) => (await c.query('SELECT datname FROM pg_database WHERE datname = ANY($1)', [[orphan, foreign]])).rows.map((r) => r.datname))
   t.same(left, [foreign], 'another installation\'s database is untouched')
+})
+
+t.test('a sign-up that meets PROVISIONING_BUSY gets 503 with Retry-After, and is rolled back like any failure', async (t) => {
+  const stripe = await startFakeStripe()
+  t.teardown(async () => { await stripe.close() })
+  let tenantId = ''
+  let armed = true
+  const config = await testConfig({ STRIPE_SECRET_KEY: 'sk_test_busy', STRIPE_WEBHOOK_SECRET: 'whsec_test', STRIPE_API_BASE_URL: stripe.baseUrl })
+  const app = await buildApp(config, {
+    logger: false,
+    tenancy: {
+      // Stands for the admin connections' queue overflowing while the database is being created.
+      afterProvisioningStep: (s, id) => {
+        tenantId = id
+        if (s === 'CHURCH_CREATED' && armed) { armed = false; throw new ERRORS.ProvisioningBusy() }
+      }
+    }
+  })
+  t.teardown(async () => { await app.close() })
+  const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: signup('busy') })
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().code, 'PROVISIONING_BUSY')
+  t.equal(res.headers['retry-after'], '5')
+  await assertNothingLeft(t, app, stripe, tenantId)
+  const retry = await app.inject({ method: 'POST', url: '/api/auth/register', payload: signup('busy') })
+  t.equal(retry.statusCode, 201, retry.body)
 })
