@@ -39,6 +39,12 @@ t.test('a new tenant migration reaches every tenant, isolating failures, and res
   t.same(report.failed.map((f) => f.tenantId), [b.tenantId])
   t.same(progress, [1, 2])
   t.equal(await withClient(withDatabase(admin, TEMPLATE_DATABASE), currentVersion), '9999_fleet_probe', 'template first')
+  // The migrated template was frozen (clones inherit its datfrozenxid): younger than template1's,
+  // which it would have kept from its own creation otherwise.
+  const ages = await withClient(admin, async (c) => (await c.query<{ datname: string, age: number }>(
+    "SELECT datname, age(datfrozenxid) AS age FROM pg_database WHERE datname IN ('template1', $1)", [TEMPLATE_DATABASE])).rows)
+  const age = (name: string): number => ages.find((r) => r.datname === name)?.age ?? Number.NaN
+  t.ok(age(TEMPLATE_DATABASE) < age('template1'), `template age ${age(TEMPLATE_DATABASE)} < template1 age ${age('template1')}`)
   t.equal((await app.registry.tenant.findUniqueOrThrow({ where: { id: a.tenantId } })).schemaVersion, '9999_fleet_probe')
   t.not((await app.registry.tenant.findUniqueOrThrow({ where: { id: b.tenantId } })).schemaVersion, '9999_fleet_probe')
   t.equal((await app.registry.tenantMigration.findFirstOrThrow({ where: { tenantId: b.tenantId } })).status, 'FAILED')
