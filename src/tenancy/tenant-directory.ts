@@ -25,9 +25,14 @@ export interface TenantRecord {
   createdAt: Date
 }
 
+/** How long a record is trusted when nothing announces changes: another process may suspend a tenant. */
+export const UNANNOUNCED_TTL_MS = 5000
+/** With change notices (tenant-change-listener.ts) the expiry is only a safety net. */
+export const ANNOUNCED_TTL_MS = 5 * 60_000
+
 export function createTenantDirectory (deps: { registry: RegistryClient, secretBox: SecretBox, ttlMs?: number }) {
   const { registry, secretBox } = deps
-  const ttlMs = deps.ttlMs ?? 5000
+  let ttlMs = deps.ttlMs ?? UNANNOUNCED_TTL_MS
   const cache = new Map<string, { record: TenantRecord, expires: number }>()
 
   async function get (tenantId: string): Promise<TenantRecord> {
@@ -59,7 +64,15 @@ export function createTenantDirectory (deps: { registry: RegistryClient, secretB
   return {
     get,
     connectionInfo,
-    invalidate: (tenantId: string) => { cache.delete(tenantId) }
+    invalidate: (tenantId: string) => { cache.delete(tenantId) },
+    /**
+     * Whether registry changes are announced to this process. Either way the cache is emptied: when
+     * announcements start, any change made before them may not have been seen.
+     */
+    setAnnounced: (announced: boolean) => {
+      ttlMs = announced ? ANNOUNCED_TTL_MS : (deps.ttlMs ?? UNANNOUNCED_TTL_MS)
+      cache.clear()
+    }
   }
 }
 

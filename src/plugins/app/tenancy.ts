@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { createBilling, type Billing } from '../../billing/billing-service.js'
 import { createProvisioningService, type ProvisioningService, type ProvisioningStep } from '../../tenancy/provisioning-service.js'
 import { createReconciler, type Reconciler } from '../../tenancy/reconciler.js'
+import { startTenantChangeListener } from '../../tenancy/tenant-change-listener.js'
 import { createTenantDirectory, type TenantDirectory } from '../../tenancy/tenant-directory.js'
 import { createTenantPool, type TenantPool } from '../../tenancy/tenant-pool.js'
 
@@ -27,6 +28,13 @@ export interface TenancyOptions {
 async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promise<void> {
   const { config, registry, secretBox, servers } = app
   const directory = createTenantDirectory({ registry, secretBox })
+  const changes = startTenantChangeListener({
+    url: config.databaseUrl as string,
+    onChange: (tenantId) => { directory.invalidate(tenantId) },
+    onListening: (listening) => { directory.setAnnounced(listening) },
+    log: app.log
+  })
+  await changes.ready
   const budgets = new Map((await servers.list()).map((s) => [s.id, s.connectionBudget]))
   const pool = createTenantPool({
     maxClients: config.pool.maxClients,
@@ -70,6 +78,7 @@ async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promi
   timer.unref()
   app.addHook('onClose', async () => {
     clearInterval(timer)
+    await changes.close()
     await pool.close()
     await closeAdminPools()
   })
