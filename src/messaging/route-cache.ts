@@ -1,5 +1,6 @@
 // Inbound routing table: which tenant owns a phone number, read from PhoneNumberRegistry and kept in
-// memory, since every inbound webhook asks. Assigning or releasing a number invalidates its entry.
+// memory, since every inbound webhook asks. Assigning or releasing a number invalidates its entry, in
+// this process directly and in every other one through the registry's change notices.
 import type { RegistryClient } from '../registry/registry-client.js'
 
 export interface RouteCacheOptions {
@@ -43,12 +44,20 @@ export function createRouteCache (opts: RouteCacheOptions) {
     return await pending
   }
 
+  const invalidate = (phoneNumber: string): void => {
+    generation++
+    cache.delete(phoneNumber)
+    loading.delete(phoneNumber)
+  }
+
   return {
     tenantFor,
-    invalidate: (phoneNumber: string) => {
+    invalidate,
+    /** Registry change notices (registry-changes.ts) started or stopped: what is cached may have missed some. */
+    setAnnounced: (_announced: boolean) => {
       generation++
-      cache.delete(phoneNumber)
-      loading.delete(phoneNumber)
+      cache.clear()
+      loading.clear()
     },
     size: () => cache.size
   }

@@ -31,6 +31,7 @@ async function messagingPlugin (app: FastifyInstance): Promise<void> {
   })
   const verifier = telnyx.publicKey === undefined ? undefined : createTelnyxWebhookVerifier({ publicKey: telnyx.publicKey })
   const routes = createRouteCache({ registry: app.registry })
+  app.registryChanges.subscribe('phone_number_changed', { onChange: routes.invalidate, onListening: routes.setAnnounced })
   const stats = newWebhookStats()
   app.decorate('telnyx', { sender, verifier })
   app.decorate('phoneRoutes', routes)

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../config.js'
 import { latestVersion, loadMigrations, MIGRATION_SETS, migrateUp } from '../../db/migrator.js'
+import { startRegistryChanges, type RegistryChanges } from '../../registry/registry-changes.js'
 import { withClient, withDatabase } from '../../db/pg-admin.js'
 import { createRegistryClient, type RegistryClient } from '../../registry/registry-client.js'
 import { createServerDirectory, MAINTENANCE_DATABASE, type ServerDirectory } from '../../tenancy/servers.js'
@@ -26,6 +27,7 @@ declare module 'fastify' {
     servers: ServerDirectory
     readiness: Readiness
     installationId: string
+    registryChanges: RegistryChanges
   }
 }
 
@@ -46,7 +48,13 @@ async function registryPlugin (app: FastifyInstance, opts: { config: Config }): 
   app.decorate('registry', registry)
   app.decorate('secretBox', secretBox)
   app.decorate('servers', servers)
-  app.addHook('onClose', async () => { await registry.$disconnect() })
+  const changes = startRegistryChanges({ url: databaseUrl, log: app.log })
+  await changes.ready
+  app.decorate('registryChanges', changes)
+  app.addHook('onClose', async () => {
+    await changes.close()
+    await registry.$disconnect()
+  })
   await registry.$executeRaw`INSERT INTO "Installation" (id) SELECT ${randomUUID().replaceAll('-', '')} WHERE NOT EXISTS (SELECT 1 FROM "Installation")`
   const installation = await registry.installation.findFirstOrThrow({ orderBy: { createdAt: 'asc' } })
   app.decorate('installationId', installation.id)

@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify'
 import { createBilling, type Billing } from '../../billing/billing-service.js'
 import { createProvisioningService, type ProvisioningService, type ProvisioningStep } from '../../tenancy/provisioning-service.js'
 import { createReconciler, type Reconciler } from '../../tenancy/reconciler.js'
-import { startTenantChangeListener } from '../../tenancy/tenant-change-listener.js'
 import { createTenantDirectory, type TenantDirectory } from '../../tenancy/tenant-directory.js'
 import { createTenantPool, type TenantPool } from '../../tenancy/tenant-pool.js'
 
@@ -28,13 +27,7 @@ export interface TenancyOptions {
 async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promise<void> {
   const { config, registry, secretBox, servers } = app
   const directory = createTenantDirectory({ registry, secretBox })
-  const changes = startTenantChangeListener({
-    url: config.databaseUrl as string,
-    onChange: (tenantId) => { directory.invalidate(tenantId) },
-    onListening: (listening) => { directory.setAnnounced(listening) },
-    log: app.log
-  })
-  await changes.ready
+  app.registryChanges.subscribe('tenant_changed', { onChange: directory.invalidate, onListening: directory.setAnnounced })
   const budgets = new Map((await servers.list()).map((s) => [s.id, s.connectionBudget]))
   const pool = createTenantPool({
     maxClients: config.pool.maxClients,
@@ -78,7 +71,6 @@ async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promi
   timer.unref()
   app.addHook('onClose', async () => {
     clearInterval(timer)
-    await changes.close()
     await pool.close()
     await closeAdminPools()
   })

@@ -1,9 +1,11 @@
-// Cross-process cache invalidation: a change to a tenant's registry row is announced (trigger +
-// NOTIFY) and every process drops its cached copy at once; bookkeeping writes announce nothing.
+// Cross-process cache invalidation: a change to a tenant's registry row or to a phone number route is
+// announced (trigger + NOTIFY) and every process drops its cached copy at once; bookkeeping writes
+// announce nothing; a dropped listener comes back.
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { connect } from '../../src/db/pg-admin.js'
-import { TENANT_CHANGED_CHANNEL } from '../../src/tenancy/tenant-change-listener.js'
+import { createTelnyxSigner } from '../helpers/telnyx-signer.js'
+import { assignNumber, inboundEvent, postWebhook, uniqueNumber } from '../helpers/messaging-fixture.js'
 import { ANNOUNCED_TTL_MS } from '../../src/tenancy/tenant-directory.js'
 import { build, registerOrganization } from '../helper.js'
 
@@ -13,8 +15,8 @@ t.test('the registry announces tenant changes that matter, and only those', asyn
   const listener = await connect(app.config.databaseUrl as string)
   t.teardown(async () => { await listener.end() })
   const heard: string[] = []
-  listener.on('notification', (m) => { if (m.channel === TENANT_CHANGED_CHANNEL) heard.push(m.payload ?? '') })
-  await listener.query(`LISTEN ${TENANT_CHANGED_CHANNEL}`)
+  listener.on('notification', (m) => { if (m.channel === 'tenant_changed') heard.push(m.payload ?? '') })
+  await listener.query('LISTEN tenant_changed')
 
   await app.registry.tenant.update({ where: { id: tenantId }, data: { lastAccessedAt: new Date() } })
   await sleep(200)
@@ -71,4 +73,28 @@ t.test('a dropped listener connection comes back and changes are announced again
     if (status !== 403) await sleep(10)
   }
   t.equal(status, 403)
+})
+
+t.test('a number released through one process stops routing in another at once', async (t) => {
+  const signer = createTelnyxSigner()
+  const env = { TELNYX_PUBLIC_KEY: signer.publicKeyBase64 }
+  const a = await build(t, env)
+  const b = await build(t, { ...env, DATABASE_URL: a.config.databaseUrl as string })
+  const res = await registerOrganization(a)
+  const org = res.json() as { tenantId: string, accessToken: string }
+  const number = uniqueNumber()
+  await assignNumber(a, { ...org, auth: { authorization: `Bearer ${org.accessToken}` } }, number)
+  const deliver = async (): Promise<string> => (await postWebhook(b, signer, inboundEvent({ to: number, text: 'hello' }))).json().outcome
+  t.equal(await deliver(), 'stored', 'B routes the number (and caches the route for a minute)')
+
+  const released = await a.inject({ method: 'DELETE', url: `/api/phone-numbers/${encodeURIComponent(number)}`, headers: { authorization: `Bearer ${org.accessToken}` } })
+  t.equal(released.statusCode, 204)
+  let outcome = ''
+  const started = Date.now()
+  for (let i = 0; i < 200 && outcome !== 'unrouted'; i++) {
+    outcome = await deliver()
+    if (outcome !== 'unrouted') await sleep(10)
+  }
+  t.equal(outcome, 'unrouted')
+  t.ok(Date.now() - started < 2000, `unrouted after ${Date.now() - started} ms`)
 })
