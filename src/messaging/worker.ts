@@ -4,7 +4,8 @@
 // runs the send sweep (lost jobs, unknown outcomes) and retries early delivery events.
 import type PgBoss from 'pg-boss'
 import type { Logger } from 'pino'
-import type { TenantDirectory } from '../tenancy/tenant-directory.js'
+import { canSend } from '../billing/subscription-guard.js'
+import type { TenantDirectory, TenantRecord } from '../tenancy/tenant-directory.js'
 import type { TenantPool, TenantPrismaClient } from '../tenancy/tenant-pool.js'
 import type { RegistryClient } from '../registry/registry-client.js'
 import { nextSendableTime, timezoneForPhone, type QuietHours } from './quiet-hours.js'
@@ -71,12 +72,23 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
     return ready
   }
 
-  /** Claims, sends and records `ready` a batch at a time until none is left to claim. */
-  async function sendReady (db: TenantPrismaClient, job: SendJob, from: string, ready: string[]): Promise<void> {
+  /** Fails what is left of the job (PENDING or DEFERRED) with `errorCode`; nothing more is sent for it. */
+  async function stopJob (db: TenantPrismaClient, job: SendJob, errorCode: string): Promise<void> {
+    const stopped = await db.messageRecipient.updateMany({ where: { id: { in: job.recipientIds }, status: { in: ['PENDING', 'DEFERRED'] } }, data: { status: 'FAILED', errorCode } })
+    if (stopped.count > 0) log.warn({ tenantId: job.tenantId, messageId: job.messageId, recipients: stopped.count, errorCode }, 'broadcast stopped')
+    await closeIfDone(db, job.messageId)
+  }
+
+  /** Claims, sends and records `ready` a batch at a time until none is left to claim or the tenant may no longer send. */
+  async function sendReady (db: TenantPrismaClient, job: SendJob, from: string, ready: string[]): Promise<string | null> {
     const record = { db, boss, tenantId: job.tenantId, messageId: job.messageId, from }
     for (;;) {
+      // Asked again before every batch: a rate-limited broadcast can run for hours, and a suspension or
+      // a lapsed subscription meanwhile must stop it (the directory hears of changes at once).
+      const blocked = sendBlocked(await directory.get(job.tenantId), now())
+      if (blocked !== null) return blocked
       const claimed = await claimBatch(db, ready, claimSize)
-      if (claimed.length === 0) return
+      if (claimed.length === 0) return null
       // A few carrier calls in flight per job; the limiter still spaces them per number.
       const queue = [...claimed]
       const outcomes: Outcome[] = []
@@ -93,17 +105,20 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
 
   async function processSendJob (job: SendJob): Promise<void> {
     const tenant = await directory.get(job.tenantId)
+    if (tenant.status === 'DELETED' || tenant.status === 'DELETION_SCHEDULED') {
+      // Its database is gone or going: there is nothing to send from and nothing to record in.
+      log.warn({ tenantId: job.tenantId, messageId: job.messageId }, 'send job for a deleted organization dropped')
+      return
+    }
     await pool.withTenant(job.tenantId, async (db) => {
+      const blocked = sendBlocked(tenant, now())
       const from = tenant.primaryPhoneNumber
-      if (from === null) {
-        await db.messageRecipient.updateMany({ where: { id: { in: job.recipientIds }, status: { in: ['PENDING', 'DEFERRED'] } }, data: { status: 'FAILED', errorCode: 'NO_SENDING_NUMBER' } })
-        await closeIfDone(db, job.messageId)
-        return
-      }
+      if (blocked !== null || from === null) return await stopJob(db, job, blocked ?? 'NO_SENDING_NUMBER')
       const ready = await deferQuiet(db, job, tenant.timezone)
       if (ready.length > 0) {
         await db.message.updateMany({ where: { id: job.messageId, status: { in: ['QUEUED', 'SCHEDULED'] } }, data: { status: 'SENDING' } })
-        await sendReady(db, job, from, ready)
+        const stopped = await sendReady(db, job, from, ready)
+        if (stopped !== null) return await stopJob(db, job, stopped)
       }
       await closeIfDone(db, job.messageId)
     })
@@ -152,3 +167,15 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
 }
 
 export type MessagingWorker = ReturnType<typeof createMessagingWorker>
+
+/**
+ * Why a tenant may not send right now, or null: a broadcast queued while it could send is held to the
+ * same rules as a new one when its turn comes (suspended organizations and lapsed subscriptions send
+ * nothing), and so is each later batch.
+ */
+export function sendBlocked (tenant: Pick<TenantRecord, 'status' | 'subscriptionStatus' | 'trialEndsAt' | 'primaryPhoneNumber'>, at: Date): string | null {
+  if (tenant.status !== 'ACTIVE') return `TENANT_${tenant.status}`
+  if (!canSend(tenant, at)) return 'SUBSCRIPTION_INACTIVE'
+  if (tenant.primaryPhoneNumber === null) return 'NO_SENDING_NUMBER'
+  return null
+}

@@ -117,3 +117,42 @@ t.test('quiet hours defer recipients (DEFERRED, nextAttemptAt), never drop them'
   const jobs = await app.boss.fetch<{ messageId: string }>('message-send', { batchSize: 10, ignoreStartAfter: true })
   t.ok((jobs ?? []).some((j) => j.data.messageId === id), 're-enqueued for later')
 })
+
+t.test('a broadcast queued before a suspension or a lapse sends nothing when its turn comes', async (t) => {
+  for (const [change, code] of [
+    [{ status: 'SUSPENDED' }, 'TENANT_SUSPENDED'],
+    [{ subscriptionStatus: 'PAST_DUE' }, 'SUBSCRIPTION_INACTIVE']
+  ] as const) {
+    const { app, fake, tenantId, broadcast } = await setup(t, {}, 3)
+    const id = await broadcast()
+    await app.registry.tenant.update({ where: { id: tenantId }, data: change })
+    const worker = createMessagingWorker({
+      boss: app.boss, pool: app.pool, directory: app.directory, log: silent, ratePerSecondPerNumber: 0, quietHours: { start: 0, end: 0 },
+      sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
+    })
+    const recipients = await app.pool.withTenant(tenantId, async (db) => await db.messageRecipient.findMany({ where: { messageId: id }, select: { id: true } }))
+    // The registry's change notice reaches the directory asynchronously.
+    await until(async () => (await app.directory.get(tenantId)).status !== 'ACTIVE' || (await app.directory.get(tenantId)).subscriptionStatus !== 'TRIALING')
+    await worker.processSendJob({ tenantId, messageId: id, recipientIds: recipients.map((r) => r.id) })
+    t.equal(fake.sent.length, 0, `${code}: nothing sent`)
+    const rows = await app.pool.withTenant(tenantId, async (db) => await db.messageRecipient.findMany({ where: { messageId: id }, select: { status: true, errorCode: true } }))
+    t.same(rows.map((r) => `${r.status}/${r.errorCode ?? ''}`), Array(3).fill(`FAILED/${code}`))
+  }
+})
+
+t.test('a suspension in the middle of a broadcast stops it after the batch being sent', async (t) => {
+  const { app, fake, tenantId, broadcast } = await setup(t, {}, 6)
+  const id = await broadcast()
+  let batches = 0
+  const worker = createMessagingWorker({
+    boss: app.boss, pool: app.pool, log: silent, ratePerSecondPerNumber: 0, quietHours: { start: 0, end: 0 }, claimBatchSize: 2,
+    // The directory as the worker sees it: the organization is suspended while its first batch goes out.
+    directory: { get: async (tid) => { const rec = await app.directory.get(tid); return batches++ < 2 ? rec : { ...rec, status: 'SUSPENDED' } } },
+    sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
+  })
+  const recipients = await app.pool.withTenant(tenantId, async (db) => await db.messageRecipient.findMany({ where: { messageId: id }, select: { id: true } }))
+  await worker.processSendJob({ tenantId, messageId: id, recipientIds: recipients.map((r) => r.id) })
+  t.equal(fake.sent.length, 2, 'one batch of two went out')
+  const rows = await app.pool.withTenant(tenantId, async (db) => await db.messageRecipient.groupBy({ by: ['status', 'errorCode'], where: { messageId: id }, _count: true }))
+  t.same(rows.map((r) => [r.status, r.errorCode, r._count]).sort(), [['FAILED', 'TENANT_SUSPENDED', 4], ['SENT', null, 2]])
+})
