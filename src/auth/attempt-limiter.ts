@@ -1,34 +1,39 @@
-// Counts failed login attempts per key (email hash, client IP) in a sliding window held in memory.
-// Bounded: the oldest keys are dropped first, so a flood of distinct keys cannot exhaust memory.
+// Counts failed sign-ins per key (keyed email hash, client IP) over a sliding window, in the registry
+// ("LoginFailure"), so that every API process enforces the same limit: a limit kept in each
+// process's memory would multiply with the number of instances behind the load balancer.
+import type { RegistryClient } from '../registry/registry-client.js'
 
 export interface AttemptLimiter {
-  blocked: (key: string) => boolean
-  fail: (key: string) => void
-  reset: (key: string) => void
+  /** True when any of the keys has reached the limit within the window. */
+  blocked: (keys: string[]) => Promise<boolean>
+  fail: (keys: string[]) => Promise<void>
+  reset: (key: string) => Promise<void>
 }
 
-export function createAttemptLimiter (options: { max: number, windowMs: number, maxKeys?: number, now?: () => number }): AttemptLimiter {
-  const maxKeys = options.maxKeys ?? 100_000
-  const now = options.now ?? Date.now
-  const failures = new Map<string, number[]>()
+export function createAttemptLimiter (options: { registry: Pick<RegistryClient, '$queryRaw' | '$executeRaw'>, max: number, windowMs: number }): AttemptLimiter {
+  const { registry, max, windowMs } = options
+  // Rows older than the window count for nothing; they are swept at most once a window per process.
+  let sweptAt = 0
+  const since = (): Date => new Date(Date.now() - windowMs)
 
-  const recent = (key: string): number[] => {
-    const since = now() - options.windowMs
-    const times = (failures.get(key) ?? []).filter((t) => t > since)
-    if (times.length === 0) failures.delete(key)
-    else failures.set(key, times)
-    return times
+  async function sweep (): Promise<void> {
+    if (Date.now() - sweptAt < windowMs) return
+    sweptAt = Date.now()
+    await registry.$executeRaw`DELETE FROM "LoginFailure" WHERE at < ${since()}`
   }
 
   return {
-    blocked: (key) => recent(key).length >= options.max,
-    fail (key) {
-      const times = recent(key)
-      times.push(now())
-      failures.delete(key)
-      failures.set(key, times)
-      if (failures.size > maxKeys) failures.delete(failures.keys().next().value as string)
+    async blocked (keys) {
+      const rows = await registry.$queryRaw<Array<{ n: number }>>`
+        SELECT count(*)::int AS n FROM "LoginFailure" WHERE key = ANY(${keys}) AND at > ${since()} GROUP BY key ORDER BY n DESC LIMIT 1`
+      return (rows[0]?.n ?? 0) >= max
     },
-    reset: (key) => { failures.delete(key) }
+    async fail (keys) {
+      await registry.$executeRaw`INSERT INTO "LoginFailure" (key) SELECT unnest(${keys}::text[])`
+      await sweep()
+    },
+    async reset (key) {
+      await registry.$executeRaw`DELETE FROM "LoginFailure" WHERE key = ${key}`
+    }
   }
 }

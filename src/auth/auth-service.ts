@@ -16,7 +16,7 @@ export interface TokenPair { tenantId: string, email: string, accessToken: strin
 export interface Organization { tenantId: string, name: string }
 
 export interface AuthDeps {
-  registry: Pick<RegistryClient, 'adminEmailIndex'>
+  registry: Pick<RegistryClient, 'adminEmailIndex' | '$queryRaw' | '$executeRaw'>
   directory: TenantDirectory
   pool: TenantPool
   signAccessToken: (claims: AccessClaims) => string
@@ -35,7 +35,7 @@ export class TenantSelectionRequired extends ERRORS.TenantSelectionRequired {
 
 export function createAuthService (deps: AuthDeps) {
   const { registry, directory, pool, settings } = deps
-  const limiter = createAttemptLimiter({ max: settings.loginMaxAttempts, windowMs: settings.loginWindowMs })
+  const limiter = createAttemptLimiter({ registry, max: settings.loginMaxAttempts, windowMs: settings.loginWindowMs })
 
   async function issueTokens (db: TenantPrismaClient, tenantId: string, admin: { id: string, email: string, role: string }): Promise<TokenPair> {
     const refresh = await createRefreshToken(db, tenantId, admin.id, settings.refreshTokenTtlDays)
@@ -65,13 +65,13 @@ export function createAuthService (deps: AuthDeps) {
   async function login (input: { email: string, password: string, tenantId?: string }, ip: string): Promise<TokenPair> {
     const emailHash = hashEmail(deps.emailHashKey, normalizeEmail(input.email))
     const keys = [`email:${emailHash}`, `ip:${ip}`]
-    if (keys.some((key) => limiter.blocked(key))) throw new ERRORS.TooManyAttempts()
+    if (await limiter.blocked(keys)) throw new ERRORS.TooManyAttempts()
     const matches = await matchingOrganizations(emailHash, input.password, input.tenantId)
     if (matches.length === 0) {
-      for (const key of keys) limiter.fail(key)
+      await limiter.fail(keys)
       throw new ERRORS.InvalidCredentials()
     }
-    limiter.reset(keys[0] as string)
+    await limiter.reset(keys[0] as string)
     if (matches.length > 1) throw new TenantSelectionRequired(matches.map((m) => ({ tenantId: m.tenantId, name: m.name })))
     const match = matches[0] as typeof matches[number]
     if (match.status === 'SUSPENDED') throw new ERRORS.TenantSuspended()

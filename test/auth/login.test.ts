@@ -69,6 +69,27 @@ t.test('repeated failures from one IP get 429 across emails', async (t) => {
   t.same(codes, [401, 401, 401, 429])
 })
 
+t.test('the limit holds across API processes sharing a registry', async (t) => {
+  const a = await build(t, { LOGIN_MAX_ATTEMPTS: '3' })
+  const b = await build(t, { LOGIN_MAX_ATTEMPTS: '3', DATABASE_URL: a.config.databaseUrl as string })
+  await register(a, 'spread@example.org', 'Shiloh')
+  const codes: number[] = []
+  // An attacker spreading guesses over instances behind a load balancer.
+  for (const [i, app] of [a, b, a, b].entries()) codes.push((await login(app, { email: 'spread@example.org', password: 'wrong password!' }, `10.2.0.${i}`)).statusCode)
+  t.same(codes, [401, 401, 401, 429])
+  t.equal((await login(b, { email: 'spread@example.org', password: PASSWORD }, '10.2.0.99')).statusCode, 429)
+})
+
+t.test('a successful sign-in clears the failures counted for its email', async (t) => {
+  const app = await build(t, { LOGIN_MAX_ATTEMPTS: '3' })
+  await register(app, 'forgetful@example.org', 'Bethel')
+  const codes: number[] = []
+  for (const password of ['wrong password!', 'wrong password!', PASSWORD, 'wrong password!', 'wrong password!', PASSWORD]) {
+    codes.push((await login(app, { email: 'forgetful@example.org', password }, `10.3.0.${codes.length}`)).statusCode)
+  }
+  t.same(codes, [401, 401, 200, 401, 401, 200])
+})
+
 t.test('refresh tokens rotate; reusing a rotated one revokes the family; logout revokes', async (t) => {
   const app = await build(t)
   const first = await register(app, 'rotate@example.org', 'Rotation Church')
