@@ -41,8 +41,8 @@ const STATUS: Record<string, SubscriptionStatus> = {
   paused: 'UNPAID'
 }
 
-// The audit trail of applied billing events doubles as the ordering record: its detail.eventCreated is
-// the Stripe `created` of each event applied to the tenant.
+// Every applied billing event is audited; ordering uses Tenant.subscriptionEventAt, the Stripe
+// `created` of the newest event applied.
 const APPLIED_ACTION = 'billing.stripe_event_applied'
 
 const idOf = (value: string | { id: string } | null | undefined): string | null =>
@@ -118,18 +118,17 @@ export function createStripeWebhookHandler (deps: StripeWebhookDeps) {
     }
     // Serializes this tenant's events so the ordering check below cannot race another delivery.
     await tx.$queryRaw`SELECT 1 FROM "Tenant" WHERE "id" = ${found.id} FOR UPDATE`
-    const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: found.id }, select: { id: true, stripeSubscriptionId: true, subscriptionStatus: true } })
+    const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: found.id }, select: { id: true, stripeSubscriptionId: true, subscriptionStatus: true, subscriptionEventAt: true } })
 
     const otherSubscription = tenant.stripeSubscriptionId !== null && tenant.stripeSubscriptionId !== change.subscriptionId
     // Only a newly created subscription replaces the tenant's current one; news of an old one is stale.
     if (otherSubscription && event.type !== 'customer.subscription.created') return { status: 'ignored' }
     // A failed payment does not revive a canceled subscription.
     if (!change.authoritative && tenant.subscriptionStatus === 'CANCELED') return { status: 'ignored' }
-    const newer = await tx.auditLog.findFirst({
-      where: { tenantId: tenant.id, action: APPLIED_ACTION, detail: { path: ['eventCreated'], gt: event.created } },
-      select: { id: true }
-    })
-    if (newer !== null) {
+    // Stripe's `created` has one-second resolution: an event of the same second as the newest applied
+    // one is applied too (Stripe does not order them either).
+    const eventAt = new Date(event.created * 1000)
+    if (tenant.subscriptionEventAt !== null && tenant.subscriptionEventAt.getTime() > eventAt.getTime()) {
       log.info({ eventId: event.id, tenantId: tenant.id }, 'stripe event older than one already applied: ignored')
       return { status: 'ignored' }
     }
@@ -138,6 +137,7 @@ export function createStripeWebhookHandler (deps: StripeWebhookDeps) {
       where: { id: tenant.id },
       data: {
         subscriptionStatus: change.status,
+        subscriptionEventAt: eventAt,
         ...(change.authoritative ? { stripeSubscriptionId: change.subscriptionId } : {}),
         ...(change.trialEndsAt !== undefined ? { trialEndsAt: change.trialEndsAt } : {})
       }

@@ -150,7 +150,10 @@ t.test('an older event delivered after a newer one does not overwrite it', async
   t.same(await handler.handle(older.body, older.signature), { status: 'duplicate' }, 'the ignored event is still deduplicated')
   const later = signed(subscriptionEvent({ subscriptionId: 'sub_order', tenantId: tenant.id, status: 'canceled', created: created + 60, type: 'customer.subscription.deleted' }))
   t.same(await handler.handle(later.body, later.signature), { status: 'processed', tenantId: tenant.id })
-  t.equal((await registry.tenant.findUniqueOrThrow({ where: { id: tenant.id } })).subscriptionStatus, 'CANCELED')
+  const after = await registry.tenant.findUniqueOrThrow({ where: { id: tenant.id } })
+  t.equal(after.subscriptionStatus, 'CANCELED')
+  t.equal(after.subscriptionEventAt?.getTime(), (created + 60) * 1000, 'the newest applied event is recorded on the tenant')
+  t.equal(await registry.auditLog.count({ where: { tenantId: tenant.id, action: 'billing.stripe_event_applied' } }), 2, 'and each applied one is audited')
 })
 
 t.test('invoice.payment_failed marks the tenant past due', async (t) => {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Tenant" DROP COLUMN "subscriptionEventAt";
