@@ -48,9 +48,9 @@ async function bareCreate (adminUrl: string): Promise<number> {
   return since(start)
 }
 
-/** Runs `fill` on a new empty database owned by the tenant role, as the admin, then grants as the template does. */
+/** Runs `fill` on a new empty database, as the admin, then grants as the template does. */
 const emptyDatabaseThen = (adminUrl: string, fill: (url: string) => Promise<void>): SchemaSource => async (admin, database) => {
-  await admin.query(`CREATE DATABASE ${quoteIdent(database)} OWNER ${quoteIdent(database)}`)
+  await admin.query(`CREATE DATABASE ${quoteIdent(database)}`)
   const url = withDatabase(adminUrl, database)
   await fill(url)
   await withClient(url, async (client) => {

@@ -37,16 +37,17 @@ async function cloneWithRetry (admin: pg.ClientBase, sql: string): Promise<void>
 export const ownerMark = (installationId: string): string => `church-sms:${installationId}`
 
 /**
- * Creates the tenant's database (with its schema) under a role-owned name. The default clones the
- * template; the provisioning benchmark passes the alternatives it compares the clone with, so that
- * every strategy ends in the same role, ownership and grants.
+ * Creates the tenant's database with its schema, owned by the admin for now: createTenantDatabase
+ * then hands it to the tenant's role. The default clones the template; the provisioning benchmark
+ * passes the alternatives it compares the clone with, so that every strategy ends in the same role,
+ * ownership and grants.
  */
 export type SchemaSource = (admin: pg.ClientBase, database: string) => Promise<void>
 
 /** CREATE DATABASE ... TEMPLATE tenant_template, under the template's shared lock (see template.ts). */
 export const cloneTemplate: SchemaSource = async (admin, database) => {
   await withTemplateLock(admin, 'shared', async () => {
-    await cloneWithRetry(admin, `CREATE DATABASE ${quoteIdent(database)} TEMPLATE ${quoteIdent(TEMPLATE_DATABASE)} OWNER ${quoteIdent(database)} STRATEGY WAL_LOG`)
+    await cloneWithRetry(admin, `CREATE DATABASE ${quoteIdent(database)} TEMPLATE ${quoteIdent(TEMPLATE_DATABASE)} STRATEGY WAL_LOG`)
   })
 }
 
@@ -55,17 +56,24 @@ export async function createTenantDatabase (adminUrl: string, tenantId: string, 
   const mark = quoteLiteral(ownerMark(installationId))
   const id = quoteIdent(name)
   await withAdminClient(adminUrl, async (admin) => {
-    // Statements are batched where PostgreSQL allows it: each round trip is a noticeable part of a
-    // clone. CREATE DATABASE cannot share one (it refuses to run inside a transaction block).
     const existing = await admin.query<{ role: boolean, db: boolean }>(
       'SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS role, EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS db', [name])
     const { role, db } = existing.rows[0] ?? { role: false, db: false }
-    await admin.query(`${SCRAM_ITERATIONS_SQL}; ${role
-      ? `ALTER ROLE ${id} PASSWORD ${quoteLiteral(password)}; GRANT ${TENANT_GROUP_ROLE} TO ${id}; COMMENT ON ROLE ${id} IS ${mark}`
-      : `CREATE ROLE ${id} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOREPLICATION IN ROLE ${TENANT_GROUP_ROLE} PASSWORD ${quoteLiteral(password)}; COMMENT ON ROLE ${id} IS ${mark}`}`)
     if (!db) await schema(admin, name)
-    // A new database grants CONNECT to PUBLIC: take it away so only this tenant's role gets in.
-    await admin.query(`COMMENT ON DATABASE ${id} IS ${mark}; REVOKE ALL ON DATABASE ${id} FROM PUBLIC; GRANT CONNECT, TEMPORARY ON DATABASE ${id} TO ${id}`)
+    // Everything else in one transaction, so one round trip and one commit (each commit waits for a
+    // WAL flush): CREATE DATABASE alone cannot share one, as it refuses to run in a transaction block.
+    // A new database grants CONNECT to PUBLIC: that is taken away so only this tenant's role gets in.
+    await admin.query([
+      SCRAM_ITERATIONS_SQL,
+      role
+        ? `ALTER ROLE ${id} PASSWORD ${quoteLiteral(password)}; GRANT ${TENANT_GROUP_ROLE} TO ${id}`
+        : `CREATE ROLE ${id} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOREPLICATION IN ROLE ${TENANT_GROUP_ROLE} PASSWORD ${quoteLiteral(password)}`,
+      `COMMENT ON ROLE ${id} IS ${mark}`,
+      `ALTER DATABASE ${id} OWNER TO ${id}`,
+      `COMMENT ON DATABASE ${id} IS ${mark}`,
+      `REVOKE ALL ON DATABASE ${id} FROM PUBLIC`,
+      `GRANT CONNECT, TEMPORARY ON DATABASE ${id} TO ${id}`
+    ].join('; '))
   })
 }
 

@@ -195,6 +195,8 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       entry.state = 'gone'
       if (entries.get(entry.tenantId) === entry) entries.delete(entry.tenantId)
       for (const waiter of entry.pending.splice(0)) waiter.reject(error)
+      // A client whose warm-up failed may already hold its query compiler.
+      if (entry.client !== undefined) await disposeClient(entry.client).catch(() => {})
       if (entry.pool !== undefined) await endPool(entry)
       capacity.release(entry)
       pump()

@@ -41,6 +41,15 @@ t.test('register creates the organization, its database, role, admin and email i
   const me = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${out.accessToken}` } })
   t.equal(me.statusCode, 200, me.body)
   t.match(me.json(), { admin: { email: input.email.toLowerCase(), firstName: 'Grace' }, church: { name: 'First Church' }, tenant: { id: out.tenantId, status: 'ACTIVE' } })
+
+  // The database belongs to the tenant's own role, only that role may connect, and both carry this
+  // installation's mark (what the reconciler's orphan scan goes by).
+  const facts = await withClient(await testServerUrl(), async (c) => (await c.query(`
+    SELECT pg_get_userbyid(d.datdba) AS owner, has_database_privilege('public', d.oid, 'CONNECT') AS "publicConnect",
+      has_database_privilege($1, d.oid, 'CONNECT') AS "ownConnect", shobj_description(d.oid, 'pg_database') AS "dbMark",
+      shobj_description((SELECT oid FROM pg_roles WHERE rolname = $1), 'pg_authid') AS "roleMark"
+    FROM pg_database d WHERE d.datname = $1`, [tenant.databaseName])).rows[0])
+  t.same(facts, { owner: tenant.databaseName, publicConnect: false, ownConnect: true, dbMark: `church-sms:${app.installationId}`, roleMark: `church-sms:${app.installationId}` })
 })
 
 t.test('invalid input is refused with a 400 and creates nothing', async (t) => {

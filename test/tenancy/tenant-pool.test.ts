@@ -200,6 +200,31 @@ t.test('a failing resolve reaches every waiter and caches nothing', async (t) =>
   t.equal(db, databaseOf(tenantUrl('tenant-9')))
 })
 
+t.test('a database that refuses connections fails the acquire; its client is disposed and nothing is cached', async (t) => {
+  let broken = true
+  let disposed = 0
+  const pool = makePool(t, {
+    resolve: async (id) => {
+      const info = await resolveTenant(id)
+      if (!broken) return info
+      const url = new URL(info.url)
+      url.pathname = '/no_such_database'
+      return { ...info, url: url.toString() }
+    },
+    createClient: createTenantPrismaClient,
+    disposeClient: async (client) => { disposed++; await client.$disconnect() }
+  })
+  const results = await Promise.allSettled(Array.from({ length: 3 }, async () => await pool.acquire('tenant-7')))
+  t.ok(results.every((r) => r.status === 'rejected'), 'every waiter fails')
+  t.match((results[0] as PromiseRejectedResult).reason, { code: '3D000' })
+  // Waiters hear at once; the half-built client is cleaned up right after.
+  await until(() => pool.stats().clients === 0)
+  t.equal(disposed, 1, 'the half-built client was disposed')
+  t.match(pool.stats(), { clients: 0, openConnections: 0, inFlight: 0 })
+  broken = false
+  t.equal(await pool.withTenant('tenant-7', async (client) => await currentDatabase(client)), databaseOf(tenantUrl('tenant-7')))
+})
+
 t.test('waiting longer than acquireTimeoutMs fails with TENANT_POOL_EXHAUSTED', async (t) => {
   const pool = makePool(t, { maxClients: 1, acquireTimeoutMs: 100 })
   const a = await pool.acquire('tenant-1')
