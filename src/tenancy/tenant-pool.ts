@@ -1,16 +1,12 @@
 // The tenant client pool: one Prisma client per active tenant, bounded by a client count and by a
 // connection budget per PostgreSQL server, segmented-LRU eviction of idle clients (pool-capacity.ts),
 // single-flight creation.
-import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
-import { CONNECT_TIMEOUT_MS, UTC_SESSION_OPTIONS } from '../db/pg-admin.js'
 import { ERRORS } from '../errors.js'
-import { PrismaClient } from '../generated/tenant/client.js'
 import { createCapacity, type Slotted } from './pool-capacity.js'
+import { createTenantPrismaClient, disposeTenantClient, openTenantPgPool, warmUpTenantClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
-export type TenantPrismaClient = PrismaClient
-
-export interface TenantConnectionInfo { tenantId: string, serverId: string, url: string }
+export { createTenantPrismaClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
 type LogFn = (obj: unknown, msg?: string) => void
 export interface PoolLogger { debug: LogFn, info: LogFn, warn: LogFn, error: LogFn }
@@ -64,40 +60,12 @@ interface Entry<C> extends Slotted {
   onDisposed?: () => void
 }
 
-/** The default createClient: a tenant Prisma client over a pool the caller owns. */
-export function createTenantPrismaClient (_info: TenantConnectionInfo, pool: pg.Pool): TenantPrismaClient {
-  // PrismaPg leaves a pool it was given open on $disconnect (unless disposeExternalPool is set), so
-  // the pool stays ours to count and to end exactly once.
-  return new PrismaClient({ adapter: new PrismaPg(pool) })
-}
-
-/**
- * A miss costs a new PostgreSQL backend (fork, authentication, catalog caches: mostly server time)
- * and, for a Prisma client, building its query compiler (main-thread time). Started together, the
- * second overlaps the first; one after the other at the first query, they add up.
- */
-async function warmUp (client: unknown, pool: pg.Pool): Promise<void> {
-  const connect = (client as { $connect?: () => Promise<void> }).$connect
-  const opened = pool.connect()
-  try {
-    if (typeof connect === 'function') await connect.call(client)
-  } finally {
-    // Released to the pool for the first query; a failure to connect fails the build like a query would.
-    ;(await opened).release()
-  }
-}
-
-async function defaultDisposeClient (client: unknown): Promise<void> {
-  const disconnect = (client as { $disconnect?: () => Promise<void> }).$disconnect
-  if (typeof disconnect === 'function') await disconnect.call(client)
-}
-
 export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOptions<C>) {
   const acquireTimeoutMs = opts.acquireTimeoutMs ?? 10_000
   const maxClients = opts.maxClients ?? 50
   const connectionsPerClient = opts.connectionsPerClient ?? 2
   const createClient = opts.createClient ?? (createTenantPrismaClient as unknown as (info: TenantConnectionInfo, pool: pg.Pool) => C)
-  const disposeClient = opts.disposeClient ?? defaultDisposeClient
+  const disposeClient = opts.disposeClient ?? disposeTenantClient
   const serverCap = (serverId: string): number => Math.floor(opts.connectionBudget(serverId) / connectionsPerClient)
   const capacity = createCapacity<Entry<C>>({ maxClients, serverCap })
 
@@ -172,15 +140,11 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       // The slot was handed over by a victim: its connections must be gone before ours open.
       await victim?.disposed
       if (closing) throw closingError()
-      // pg's own idle timeout (10 s by default) would silently drop connections of a client we still
-      // count as cached: the pool's idle sweep decides when a client and its connections go.
-      const pool = new pg.Pool({ connectionString: info.url, max: connectionsPerClient, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: opts.idleMs ?? 60_000, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
-      // Without a listener, an idle connection dropped by the server would crash the process.
-      pool.on('error', (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
+      const pool = openTenantPgPool(info, connectionsPerClient, opts.idleMs, (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
       entry.pool = pool
       live.add(entry)
       entry.client = createClient(info, pool)
-      await warmUp(entry.client, pool)
+      await warmUpTenantClient(entry.client, pool)
       if (closing) throw closingError()
       entry.state = 'ready'
       for (const waiter of entry.pending.splice(0)) waiter.resolve(lease(entry))

@@ -1,0 +1,49 @@
+// The per-tenant database client: a Prisma client over a pg pool owned by the tenant pool, how it is
+// warmed up on a miss and how it is let go.
+import { PrismaPg } from '@prisma/adapter-pg'
+import pg from 'pg'
+import { CONNECT_TIMEOUT_MS, UTC_SESSION_OPTIONS } from '../db/pg-admin.js'
+import { PrismaClient } from '../generated/tenant/client.js'
+
+export type TenantPrismaClient = PrismaClient
+
+export interface TenantConnectionInfo { tenantId: string, serverId: string, url: string }
+
+/** The connections of one tenant client, as the tenant's own role, sessions in UTC. */
+export function openTenantPgPool (info: TenantConnectionInfo, max: number, idleMs: number | undefined, onIdleError: (err: Error) => void): pg.Pool {
+  // pg's own idle timeout (10 s by default) would silently drop connections of a client the pool still
+  // counts as cached: the pool's idle sweep decides when a client and its connections go.
+  const pool = new pg.Pool({ connectionString: info.url, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: idleMs ?? 60_000, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
+  // Without a listener, an idle connection dropped by the server would crash the process.
+  pool.on('error', onIdleError)
+  return pool
+}
+
+/** The default createClient: a tenant Prisma client over a pool the caller owns. */
+export function createTenantPrismaClient (_info: TenantConnectionInfo, pool: pg.Pool): TenantPrismaClient {
+  // PrismaPg leaves a pool it was given open on $disconnect (unless disposeExternalPool is set), so
+  // the pool stays ours to count and to end exactly once.
+  return new PrismaClient({ adapter: new PrismaPg(pool) })
+}
+
+/**
+ * A miss costs a new PostgreSQL backend (fork, authentication, catalog caches: mostly server time)
+ * and, for a Prisma client, building its query compiler (main-thread time). Started together, the
+ * second overlaps the first; one after the other at the first query, they add up.
+ */
+export async function warmUpTenantClient (client: unknown, pool: pg.Pool): Promise<void> {
+  const connect = (client as { $connect?: () => Promise<void> }).$connect
+  const opened = pool.connect()
+  try {
+    if (typeof connect === 'function') await connect.call(client)
+  } finally {
+    // Released to the pool for the first query; a failure to connect fails the build like a query would.
+    ;(await opened).release()
+  }
+}
+
+/** The default disposeClient: $disconnect when the client has one (the pool ends the pg pool itself). */
+export async function disposeTenantClient (client: unknown): Promise<void> {
+  const disconnect = (client as { $disconnect?: () => Promise<void> }).$disconnect
+  if (typeof disconnect === 'function') await disconnect.call(client)
+}
