@@ -114,13 +114,7 @@ async function memoryPerClient (app: FastifyInstance, tenants: BenchTenant[]): P
     connectionBudget: () => 1_000_000,
     connectionsPerClient: 1,
     resolve: async (tenantId) => infos.get(tenantId) ?? await app.directory.connectionInfo(tenantId),
-    // The pool's pg.Pool is created without idleTimeoutMillis, so pg closes a connection idle for 10 s;
-    // building 1,000 clients takes longer than that. Keep each client's connection open here so the
-    // figure is "a cached client with its connection", the worst case the cap has to budget for.
-    createClient: (info, pgPool) => {
-      (pgPool as unknown as { options: { idleTimeoutMillis: number } }).options.idleTimeoutMillis = 0
-      return createTenantPrismaClient(info, pgPool)
-    }
+    createClient: createTenantPrismaClient
   })
   const rows: Array<Array<string | number>> = []
   try {

@@ -33,6 +33,11 @@ export class TenantSelectionRequired extends ERRORS.TenantSelectionRequired {
   }
 }
 
+/** A token for a tenant that does not exist is invalid; a registry that cannot answer is a 5xx. */
+function unknownTenantIsInvalidToken (error: unknown): never {
+  throw (error as { code?: string }).code === 'TENANT_NOT_FOUND' ? new ERRORS.InvalidRefreshToken() : error
+}
+
 export function createAuthService (deps: AuthDeps) {
   const { registry, directory, pool, settings } = deps
   const limiter = createAttemptLimiter({ registry, max: settings.loginMaxAttempts, windowMs: settings.loginWindowMs })
@@ -83,7 +88,7 @@ export function createAuthService (deps: AuthDeps) {
 
   async function refresh (refreshToken: string): Promise<TokenPair> {
     const parsed = parseRefreshToken(refreshToken)
-    const tenant = await directory.get(parsed.tenantId).catch(() => { throw new ERRORS.InvalidRefreshToken() })
+    const tenant = await directory.get(parsed.tenantId).catch(unknownTenantIsInvalidToken)
     if (tenant.status !== 'ACTIVE') throw new ERRORS.InvalidRefreshToken()
     return await pool.withTenant(parsed.tenantId, async (db) => {
       const rotated = await rotateRefreshToken(db, parsed, settings.refreshTokenTtlDays)
@@ -100,7 +105,7 @@ export function createAuthService (deps: AuthDeps) {
 
   async function logout (refreshToken: string): Promise<void> {
     const parsed = parseRefreshToken(refreshToken)
-    await directory.get(parsed.tenantId).catch(() => { throw new ERRORS.InvalidRefreshToken() })
+    await directory.get(parsed.tenantId).catch(unknownTenantIsInvalidToken)
     await pool.withTenant(parsed.tenantId, async (db) => { await revokeToken(db, parsed) })
   }
 

@@ -80,13 +80,16 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
   }
 
   /** Claims, sends and records `ready` a batch at a time until none is left to claim or the tenant may no longer send. */
-  async function sendReady (db: TenantPrismaClient, job: SendJob, from: string, ready: string[]): Promise<string | null> {
-    const record = { db, boss, tenantId: job.tenantId, messageId: job.messageId, from }
+  async function sendReady (db: TenantPrismaClient, job: SendJob, ready: string[]): Promise<string | null> {
     for (;;) {
-      // Asked again before every batch: a rate-limited broadcast can run for hours, and a suspension or
-      // a lapsed subscription meanwhile must stop it (the directory hears of changes at once).
-      const blocked = sendBlocked(await directory.get(job.tenantId), now())
+      // Asked again before every batch: a rate-limited broadcast can run for hours, and a suspension,
+      // a lapsed subscription or a released number meanwhile must stop it or change the sender (the
+      // directory hears of changes at once).
+      const tenant = await directory.get(job.tenantId)
+      const blocked = sendBlocked(tenant, now())
       if (blocked !== null) return blocked
+      const from = tenant.primaryPhoneNumber as string
+      const record = { db, boss, tenantId: job.tenantId, messageId: job.messageId, from }
       const claimed = await claimBatch(db, ready, claimSize)
       if (claimed.length === 0) return null
       // A few carrier calls in flight per job; the limiter still spaces them per number.
@@ -112,12 +115,11 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
     }
     await pool.withTenant(job.tenantId, async (db) => {
       const blocked = sendBlocked(tenant, now())
-      const from = tenant.primaryPhoneNumber
-      if (blocked !== null || from === null) return await stopJob(db, job, blocked ?? 'NO_SENDING_NUMBER')
+      if (blocked !== null) return await stopJob(db, job, blocked)
       const ready = await deferQuiet(db, job, tenant.timezone)
       if (ready.length > 0) {
         await db.message.updateMany({ where: { id: job.messageId, status: { in: ['QUEUED', 'SCHEDULED'] } }, data: { status: 'SENDING' } })
-        const stopped = await sendReady(db, job, from, ready)
+        const stopped = await sendReady(db, job, ready)
         if (stopped !== null) return await stopJob(db, job, stopped)
       }
       await closeIfDone(db, job.messageId)

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses } from '../schemas/common.js'
 import { ERRORS } from '../errors.js'
+import { TenantStatus } from '../generated/registry/enums.js'
 
 const TenantSummarySchema = Type.Object({
   id: Type.String(),
@@ -60,7 +61,7 @@ const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
       tags: ['platform'],
       security,
       querystring: Type.Object({
-        status: Type.Optional(Type.String({ pattern: '^[A-Z_]+$' })),
+        status: Type.Optional(Type.Enum(TenantStatus)),
         limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
         cursor: Type.Optional(Type.String({ maxLength: 64 }))
       }),
@@ -69,7 +70,7 @@ const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { status, limit, cursor } = request.query
     const rows = await app.registry.tenant.findMany({
-      where: status === undefined ? {} : { status: status as never },
+      where: status === undefined ? {} : { status },
       include: { server: { select: { name: true } } },
       orderBy: { id: 'asc' },
       take: limit + 1,

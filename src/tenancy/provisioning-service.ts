@@ -185,21 +185,29 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     return result
   }
 
-  /** Undoes whatever a non-active request created. Idempotent: safe to run again after a crash. */
-  async function rollback (requestId: string, reason: string): Promise<void> {
-    const request = await registry.provisioningRequest.findUnique({ where: { id: requestId } })
-    if (request === null || request.state === 'ACTIVE' || request.state === 'ROLLED_BACK') return
-    const { tenantId } = request
+  /**
+   * Removes a tenant that never became active, wherever it got to: its client, database and role,
+   * its registry rows (the server's tenant count with them) and its cached record. Idempotent.
+   */
+  async function removeTenant ({ tenantId, serverId, churchId }: { tenantId: string, serverId: string | null, churchId: string | null }): Promise<void> {
     await pool.evict(tenantId)
-    const server = request.serverId === null ? null : await servers.get(request.serverId)
+    const server = serverId === null ? null : await servers.get(serverId)
     if (server !== null) await dropTenantDatabase(servers.adminUrl(server), tenantId)
     await registry.$transaction(async (tx) => {
       await tx.adminEmailIndex.deleteMany({ where: { tenantId } })
       const removed = await tx.tenant.deleteMany({ where: { id: tenantId } })
       if (removed.count > 0 && server !== null) await tx.databaseServer.update({ where: { id: server.id }, data: { tenantCount: { decrement: 1 } } })
-      if (request.churchId !== null) await tx.church.deleteMany({ where: { id: request.churchId } })
+      if (churchId !== null) await tx.church.deleteMany({ where: { id: churchId } })
     })
     directory.invalidate(tenantId)
+  }
+
+  /** Undoes whatever a non-active request created. Idempotent: safe to run again after a crash. */
+  async function rollback (requestId: string, reason: string): Promise<void> {
+    const request = await registry.provisioningRequest.findUnique({ where: { id: requestId } })
+    if (request === null || request.state === 'ACTIVE' || request.state === 'ROLLED_BACK') return
+    const { tenantId } = request
+    await removeTenant({ tenantId, serverId: request.serverId, churchId: request.churchId })
     // A crash between Stripe's answer and our record leaves the customer findable by its metadata.
     const customerId = request.stripeCustomerId ?? await billing.findCustomerByTenant(tenantId)
     if (customerId !== null) await billing.deleteCustomer(customerId)
@@ -207,7 +215,7 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     log.warn({ tenantId, reason }, 'provisioning rolled back')
   }
 
-  return { register, rollback }
+  return { register, rollback, removeTenant }
 }
 
 export type ProvisioningService = ReturnType<typeof createProvisioningService>

@@ -29,23 +29,28 @@ export function createReconciler (deps: { registry: RegistryClient, servers: Ser
       report.rolledBack.push(request.tenantId)
     }
 
+    // What each server holds is listed before the registry is read: a sign-up records its request
+    // before it creates anything, so whatever is listed is accounted for by the reads that follow.
+    // (Read the other way round, a sign-up starting in between would look like an orphan.)
+    const listed: Array<{ adminUrl: string, objects: { databases: string[], roles: string[] } }> = []
+    for (const server of await servers.list()) {
+      if (server.status === 'DISABLED') continue
+      const adminUrl = servers.adminUrl(server)
+      listed.push({ adminUrl, objects: await listTenantObjects(adminUrl, installationId) })
+    }
+
     // Tenants that are neither active nor owned by a live request point at nothing useful.
     const live = await registry.provisioningRequest.findMany({ where: { state: { notIn: [...TERMINAL] } }, select: { tenantId: true } })
     const inFlight = new Set(live.map((r) => r.tenantId))
     const stale = await registry.tenant.findMany({ where: { status: { in: ['PROVISIONING', 'FAILED'] } }, select: { id: true, churchId: true, serverId: true } })
     for (const tenant of stale) {
       if (inFlight.has(tenant.id)) continue
-      const server = await servers.get(tenant.serverId)
-      if (server !== null) await dropTenantDatabase(servers.adminUrl(server), tenant.id)
-      await registry.church.deleteMany({ where: { id: tenant.churchId } })
+      await provisioning.removeTenant({ tenantId: tenant.id, serverId: tenant.serverId, churchId: tenant.churchId })
       report.staleTenantsRemoved.push(tenant.id)
     }
 
     const known = new Set((await registry.tenant.findMany({ select: { databaseName: true } })).map((t) => t.databaseName))
-    for (const server of await servers.list()) {
-      if (server.status === 'DISABLED') continue
-      const adminUrl = servers.adminUrl(server)
-      const objects = await listTenantObjects(adminUrl, installationId)
+    for (const { adminUrl, objects } of listed) {
       const withDatabase = new Set(objects.databases)
       for (const name of objects.databases) {
         const tenantId = name.slice('tenant_'.length)

@@ -10,10 +10,11 @@ export type TenantPrismaClient = PrismaClient
 export interface TenantConnectionInfo { tenantId: string, serverId: string, url: string }
 
 /** The connections of one tenant client, as the tenant's own role, sessions in UTC. */
-export function openTenantPgPool (info: TenantConnectionInfo, max: number, idleMs: number | undefined, onIdleError: (err: Error) => void): pg.Pool {
+export function openTenantPgPool (info: TenantConnectionInfo, max: number, onIdleError: (err: Error) => void): pg.Pool {
   // pg's own idle timeout (10 s by default) would silently drop connections of a client the pool still
-  // counts as cached: the pool's idle sweep decides when a client and its connections go.
-  const pool = new pg.Pool({ connectionString: info.url, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: idleMs ?? 60_000, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
+  // counts as cached (its slot reserves them anyway): the pool's idle sweep decides when a client and
+  // its connections go, so pg never closes one on its own (0).
+  const pool = new pg.Pool({ connectionString: info.url, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: 0, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
   // Without a listener, an idle connection dropped by the server would crash the process.
   pool.on('error', onIdleError)
   return pool

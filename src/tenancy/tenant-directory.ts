@@ -34,18 +34,46 @@ export function createTenantDirectory (deps: { registry: RegistryClient, secretB
   const { registry, secretBox } = deps
   let ttlMs = deps.ttlMs ?? UNANNOUNCED_TTL_MS
   const cache = new Map<string, { record: TenantRecord, expires: number }>()
+  // One registry read per tenant however many requests miss at once.
+  const loading = new Map<string, Promise<TenantRecord>>()
+  // Bumped by every invalidation: a read that was under way meanwhile may hold the old row, so its
+  // answer serves the callers that waited for it but is not cached.
+  let generation = 0
 
-  async function get (tenantId: string): Promise<TenantRecord> {
-    const hit = cache.get(tenantId)
-    if (hit !== undefined && hit.expires > Date.now()) return hit.record
+  async function load (tenantId: string): Promise<TenantRecord> {
+    const started = generation
     const record = await registry.tenant.findUnique({ where: { id: tenantId } })
     if (record === null) {
       cache.delete(tenantId)
       throw new ERRORS.TenantNotFound(tenantId)
     }
-    cache.set(tenantId, { record, expires: Date.now() + ttlMs })
-    if (cache.size > 50_000) cache.delete(cache.keys().next().value as string)
+    if (started === generation) {
+      cache.set(tenantId, { record, expires: Date.now() + ttlMs })
+      if (cache.size > 50_000) cache.delete(cache.keys().next().value as string)
+    }
     return record
+  }
+
+  async function get (tenantId: string): Promise<TenantRecord> {
+    const hit = cache.get(tenantId)
+    if (hit !== undefined && hit.expires > Date.now()) return hit.record
+    let pending = loading.get(tenantId)
+    if (pending === undefined) {
+      pending = load(tenantId).finally(() => { if (loading.get(tenantId) === pending) loading.delete(tenantId) })
+      loading.set(tenantId, pending)
+    }
+    return await pending
+  }
+
+  function forget (tenantId?: string): void {
+    generation++
+    if (tenantId === undefined) {
+      cache.clear()
+      loading.clear()
+    } else {
+      cache.delete(tenantId)
+      loading.delete(tenantId)
+    }
   }
 
   async function connectionInfo (tenantId: string): Promise<TenantConnectionInfo> {
@@ -64,14 +92,14 @@ export function createTenantDirectory (deps: { registry: RegistryClient, secretB
   return {
     get,
     connectionInfo,
-    invalidate: (tenantId: string) => { cache.delete(tenantId) },
+    invalidate: (tenantId: string) => { forget(tenantId) },
     /**
      * Whether registry changes are announced to this process. Either way the cache is emptied: when
      * announcements start, any change made before them may not have been seen.
      */
     setAnnounced: (announced: boolean) => {
       ttlMs = announced ? ANNOUNCED_TTL_MS : (deps.ttlMs ?? UNANNOUNCED_TTL_MS)
-      cache.clear()
+      forget()
     }
   }
 }

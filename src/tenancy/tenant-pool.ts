@@ -140,7 +140,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       // The slot was handed over by a victim: its connections must be gone before ours open.
       await victim?.disposed
       if (closing) throw closingError()
-      const pool = openTenantPgPool(info, connectionsPerClient, opts.idleMs, (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
+      const pool = openTenantPgPool(info, connectionsPerClient, (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
       entry.pool = pool
       live.add(entry)
       entry.client = createClient(info, pool)

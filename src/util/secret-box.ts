@@ -25,8 +25,11 @@ export function createSecretBox (options: { keyId: string, key: Buffer, previous
       if (version !== 'v1' || keyId === undefined || iv === undefined || tag === undefined || body === undefined) throw new Error('sealed value has an unknown format')
       const key = keys.get(keyId)
       if (key === undefined) throw new Error(`no encryption key with id ${keyId}`)
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'))
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+      // The tag length is pinned: GCM would otherwise accept a truncated tag, which is easier to forge.
+      const authTag = Buffer.from(tag, 'base64url')
+      if (authTag.length !== 16) throw new Error('sealed value has a malformed authentication tag')
+      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 })
+      decipher.setAuthTag(authTag)
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8')
     }
   }

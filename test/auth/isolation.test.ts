@@ -89,6 +89,10 @@ t.test('operator API: token required, pool statistics and tenant listing', async
   const list = await app.inject({ method: 'GET', url: '/api/platform/tenants', headers: { authorization: `Bearer ${token}` } })
   t.equal(list.statusCode, 200)
   t.match(list.json().tenants, [{ id: a.tenantId, name: 'Listed Church', status: 'ACTIVE', server: 'default', schemaVersion: app.readiness.expectedTenantVersion }])
+  const filter = async (status: string) => await app.inject({ method: 'GET', url: `/api/platform/tenants?status=${status}`, headers: { authorization: `Bearer ${token}` } })
+  t.equal((await filter('SUSPENDED')).json().tenants.length, 0)
+  t.equal((await filter('ACTIVE')).json().tenants.length, 1)
+  t.equal((await filter('FOO')).statusCode, 400, 'an unknown status is a bad request, not a database error')
   const one = await app.inject({ method: 'GET', url: `/api/platform/tenants/${a.tenantId}`, headers: { authorization: `Bearer ${token}` } })
   t.equal(one.json().databaseName, `tenant_${a.tenantId}`)
   t.equal((await app.inject({ method: 'GET', url: '/api/platform/tenants/nope', headers: { authorization: `Bearer ${token}` } })).statusCode, 404)
@@ -102,4 +106,18 @@ t.test('operator API is disabled without PLATFORM_ADMIN_TOKEN', async (t) => {
   const app = await build(t, { PLATFORM_ADMIN_TOKEN: '' })
   const res = await app.inject({ method: 'GET', url: '/api/platform/tenants', headers: { authorization: 'Bearer anything-anything-anything' } })
   t.equal(res.statusCode, 403)
+})
+
+t.test('a registry that cannot answer is a 5xx, not a 401 that would make clients drop their tokens', async (t) => {
+  const app = await build(t)
+  const a = await register(app, 'Outage Church')
+  const real = app.directory.get
+  app.directory.get = async () => { throw new Error('registry unreachable') }
+  t.teardown(() => { app.directory.get = real })
+  const me = await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${a.accessToken}` } })
+  t.equal(me.statusCode, 500)
+  const refresh = await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: a.refreshToken } })
+  t.equal(refresh.statusCode, 500)
+  app.directory.get = real
+  t.equal((await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${a.accessToken}` } })).statusCode, 200)
 })

@@ -79,6 +79,12 @@ t.test('a reply goes through Telnyx from the primary number and is recorded', as
   const [conversation] = await tenantSql(app, org.tenantId, 'SELECT "lastMessagePreview", "unreadCount" FROM "Conversation"')
   t.same(conversation, { lastMessagePreview: 'Yes, at 9:30', unreadCount: 1 })
 
+  // A carrier refusal reaches the caller as itself: 502 SMS_SEND_FAILED, not a generic 500.
+  fake.failNext(400)
+  const refused = await app.inject({ method: 'POST', url: `/api/conversations/${id}/messages`, headers: org.auth, payload: { text: 'Again?' } })
+  t.equal(refused.statusCode, 502, refused.body)
+  t.equal(refused.json().code, 'SMS_SEND_FAILED')
+
   // Without a number there is nothing to send from.
   await app.inject({ method: 'DELETE', url: `/api/phone-numbers/${encodeURIComponent(number)}`, headers: org.auth })
   const none = await app.inject({ method: 'POST', url: `/api/conversations/${id}/messages`, headers: org.auth, payload: { text: 'Hello?' } })

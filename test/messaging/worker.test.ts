@@ -156,3 +156,17 @@ t.test('a suspension in the middle of a broadcast stops it after the batch being
   const rows = await app.pool.withTenant(tenantId, async (db) => await db.messageRecipient.groupBy({ by: ['status', 'errorCode'], where: { messageId: id }, _count: true }))
   t.same(rows.map((r) => [r.status, r.errorCode, r._count]).sort(), [['FAILED', 'TENANT_SUSPENDED', 4], ['SENT', null, 2]])
 })
+
+t.test('a number changed in the middle of a broadcast is used from the next batch on', async (t) => {
+  const { app, fake, tenantId, broadcast } = await setup(t, {}, 4)
+  const id = await broadcast()
+  let batches = 0
+  const worker = createMessagingWorker({
+    boss: app.boss, pool: app.pool, log: silent, ratePerSecondPerNumber: 0, quietHours: { start: 0, end: 0 }, claimBatchSize: 2,
+    directory: { get: async (tid) => { const rec = await app.directory.get(tid); return batches++ < 2 ? rec : { ...rec, primaryPhoneNumber: '+13125550001' } } },
+    sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
+  })
+  const recipients = await app.pool.withTenant(tenantId, async (db) => await db.messageRecipient.findMany({ where: { messageId: id }, select: { id: true } }))
+  await worker.processSendJob({ tenantId, messageId: id, recipientIds: recipients.map((r) => r.id) })
+  t.same(fake.sent.map((s) => s.body.from).sort(), ['+13125550000', '+13125550000', '+13125550001', '+13125550001'])
+})

@@ -68,7 +68,11 @@ async function authPlugin (app: FastifyInstance): Promise<void> {
       throw new ERRORS.Unauthorized('Invalid or expired access token')
     }
     if (typeof claims.tenantId !== 'string' || typeof claims.adminId !== 'string') throw new ERRORS.Unauthorized('Invalid access token')
-    const tenant = await app.directory.get(claims.tenantId).catch(() => { throw new ERRORS.Unauthorized('Invalid access token') })
+    // A tenant that does not exist makes the token invalid; a registry that cannot answer is our
+    // failure (5xx), not a reason for the client to throw its tokens away.
+    const tenant = await app.directory.get(claims.tenantId).catch((error: unknown) => {
+      throw (error as { code?: string }).code === 'TENANT_NOT_FOUND' ? new ERRORS.Unauthorized('Invalid access token') : error
+    })
     if (tenant.status === 'SUSPENDED') throw new ERRORS.TenantSuspended()
     if (tenant.status === 'DELETED' || tenant.status === 'DELETION_SCHEDULED') throw new ERRORS.TenantDeleted()
     if (tenant.status !== 'ACTIVE') throw new ERRORS.TenantNotReady()
@@ -80,7 +84,14 @@ async function authPlugin (app: FastifyInstance): Promise<void> {
 
   app.decorate('attachTenantDb', async (request: FastifyRequest) => {
     if (request.tenant === null) throw new ERRORS.Unauthorized('Not authenticated')
-    request.tenantLease = await app.pool.acquire(request.tenant.id)
+    const lease = await app.pool.acquire(request.tenant.id)
+    // A client that went away while we waited for room gets no response, so onResponse would never
+    // give the lease back (onRequestAbort already ran, with nothing to release).
+    if (request.raw.aborted || request.raw.socket?.destroyed === true) {
+      lease.release()
+      throw new ERRORS.ServiceUnavailable('The client went away')
+    }
+    request.tenantLease = lease
   })
 
   const release = async (request: FastifyRequest): Promise<void> => {

@@ -1,7 +1,7 @@
 // Renders every error as { statusCode, code, message, requestId } and hides 5xx details.
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { fromPrismaError } from '../../errors.js'
+import { ERRORS, fromPrismaError } from '../../errors.js'
 
 // Fastify's own error codes, renamed to the stable codes clients see.
 const FASTIFY_CODES: Record<string, { code: string, statusCode?: number, message?: string }> = {
@@ -12,6 +12,9 @@ const FASTIFY_CODES: Record<string, { code: string, statusCode?: number, message
   FST_ERR_VALIDATION: { code: 'VALIDATION_ERROR', statusCode: 400 },
   FST_ERR_RATE_LIMIT: { code: 'TOO_MANY_REQUESTS', statusCode: 429 }
 }
+
+// The codes of our own error model (errors.ts), read off an instance of each.
+const OWN_CODES = new Set(Object.values(ERRORS).map((E) => new (E as new (...args: string[]) => { code: string })('', '').code))
 
 async function errorHandler (app: FastifyInstance): Promise<void> {
   app.setErrorHandler((raw: FastifyError, request, reply) => {
@@ -24,8 +27,13 @@ async function errorHandler (app: FastifyInstance): Promise<void> {
     let message = known?.message ?? error.message
     if (statusCode >= 500) {
       request.log.error({ err: raw }, 'request failed')
-      code = statusCode === 503 ? code : 'INTERNAL_ERROR'
-      message = statusCode === 503 ? message : 'Internal server error'
+      // Our own 5xx (a 502 from the carrier, a 503 to retry) tell the caller what to do; anything else
+      // is hidden behind one generic 500.
+      if (!OWN_CODES.has(error.code ?? '') || statusCode === 500) {
+        statusCode = 500
+        code = 'INTERNAL_ERROR'
+        message = 'Internal server error'
+      }
     } else {
       request.log.info({ code, statusCode, message }, 'request rejected')
     }
