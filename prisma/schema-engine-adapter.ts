@@ -5,6 +5,7 @@
 // can describe a live database.
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
+import { defineConfig } from 'prisma/config'
 
 const TEXT_OID = 25
 const CATALOG_TEXT_OIDS = new Set([18 /* "char" */, 19 /* name */])
@@ -56,4 +57,23 @@ export function schemaEngineAdapter (connectionString: string | undefined): Pris
   // idle pool would otherwise keep it alive for another 10 s.
   const pool = new pg.Pool({ connectionString, Client: CatalogClient, allowExitOnIdle: true })
   return new PrismaPg(pool, { disposeExternalPool: true })
+}
+
+/**
+ * Prisma CLI settings shared by prisma/registry and prisma/tenant: the WASM schema engine through the
+ * adapter above, because the native engines cannot be downloaded here. Only `prisma migrate diff`,
+ * `db pull`/`db push` (benchmark, drift test) and `prisma generate` use it.
+ */
+export function schemaEngineConfig (): ReturnType<typeof defineConfig> {
+  // The schema's datasource names DATABASE_URL; generate only parses it, so any URL will do there.
+  process.env.DATABASE_URL ??= 'postgres://localhost/unused'
+  return defineConfig({
+    experimental: { adapter: true },
+    engine: 'js',
+    // Prisma resolves this relative to the folder of the config file it loaded, not this one's.
+    schema: 'schema.prisma',
+    async adapter () {
+      return schemaEngineAdapter(process.env.PRISMA_DIFF_URL ?? process.env.DATABASE_URL)
+    }
+  })
 }

@@ -9,6 +9,7 @@ import { startFakeStripe } from '../helpers/fake-stripe.js'
 import { startFakeTelnyx, type FakeTelnyx } from '../helpers/fake-telnyx.js'
 import { createTelnyxSigner, type TelnyxSigner } from '../helpers/telnyx-signer.js'
 import { assignNumber, inboundEvent, postWebhook, signup, tenantSql, uniqueNumber, type Org } from '../helpers/messaging-fixture.js'
+import { until } from '../helpers/wait.js'
 
 const SECRET = 'whsec_route_test_secret'
 const MEMBER = '+13125550188'
@@ -69,13 +70,6 @@ const sendSigned = async (app: FastifyInstance, event: unknown) => { const paylo
 const subscriptionStatus = async (s: Setup) => (await s.app.registry.tenant.findUniqueOrThrow({ where: { id: s.org.tenantId } })).subscriptionStatus
 const sleep = async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms))
 
-async function until (check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await sleep(100)
-  }
-}
 
 t.test('past_due stops every admin send at once, reads still work, and active restores sending', async (t) => {
   const s = await setup(t)

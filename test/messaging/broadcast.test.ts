@@ -2,6 +2,7 @@ import t from 'tap'
 import { build, registerOrganization } from '../helper.js'
 import { startFakeTelnyx } from '../helpers/fake-telnyx.js'
 import { createTelnyxSigner } from '../helpers/telnyx-signer.js'
+import { until } from '../helpers/wait.js'
 
 const FROM = '+13125550000'
 
@@ -22,13 +23,6 @@ async function setup (t: Parameters<typeof build>[0], env: Record<string, string
   return { app, fake, tenantId, headers, setNumber, member, branch }
 }
 
-async function until (check: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 t.test('a broadcast needs a number and an active subscription', async (t) => {
   const { app, headers, tenantId, setNumber } = await setup(t)

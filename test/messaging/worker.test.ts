@@ -5,6 +5,7 @@ import { createTelnyxSigner } from '../helpers/telnyx-signer.js'
 import { createTelnyxSender } from '../../src/messaging/telnyx-sender.js'
 import { createMessagingWorker } from '../../src/messaging/worker.js'
 import { wallTime } from '../../src/messaging/quiet-hours.js'
+import { until } from '../helpers/wait.js'
 
 const FROM = '+13125550000'
 const silent = { info: () => {}, warn: () => {}, error: () => {} }
@@ -29,13 +30,6 @@ async function setup (t: Parameters<typeof build>[0], env: Record<string, string
   return { app, fake, tenantId, headers, broadcast, status }
 }
 
-async function until (check: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
 
 t.test('the per-number rate is respected', async (t) => {
   const { fake, broadcast, status } = await setup(t, { WORKER_ENABLED: 'true', MESSAGE_RATE_PER_SECOND: '5' }, 10)

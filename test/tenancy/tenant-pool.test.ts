@@ -6,6 +6,7 @@ import { connect } from '../../src/db/pg-admin.js'
 import { ERRORS } from '../../src/errors.js'
 import { createTenantPool, createTenantPrismaClient, type TenantConnectionInfo, type TenantPoolOptions, type TenantPrismaClient } from '../../src/tenancy/tenant-pool.js'
 import { createTestDatabase, testServerUrl } from '../helper.js'
+import { until } from '../helpers/wait.js'
 
 // 200 CREATE DATABASEs take ~15 s on the embedded server, so 200 tenants share 50 databases; every
 // tenant still gets a client (and connections) of its own, which is what the budget is about.
@@ -36,9 +37,6 @@ async function currentDatabase (client: TenantPrismaClient, seconds = 0.01): Pro
   return rows[0]?.db ?? ''
 }
 
-async function until (check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await sleep(5)
-}
 
 async function connectionsTo (names: string[]): Promise<number> {
   const admin = await connect(await testServerUrl())
