@@ -136,11 +136,6 @@ export async function databaseExists (client: pg.ClientBase, name: string): Prom
   return result.rowCount === 1
 }
 
-export async function roleExists (client: pg.ClientBase, name: string): Promise<boolean> {
-  const result = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])
-  return result.rowCount === 1
-}
-
 /** Creates a database unless it exists; concurrent callers may race, and the loser's error is ignored. */
 export async function ensureDatabase (client: pg.ClientBase, name: string): Promise<void> {
   if (await databaseExists(client, name)) return

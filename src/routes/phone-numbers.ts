@@ -9,8 +9,8 @@ import type { PhoneNumberView } from '../messaging/phone-number-service.js'
 const view = (v: PhoneNumberView) => ({ phoneNumber: v.phoneNumber, isPrimary: v.isPrimary, createdAt: v.createdAt.toISOString() })
 
 const phoneNumberRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Numbers live in the registry: no tenant database lease is needed.
   app.addHook('onRequest', app.authenticate)
-  app.addHook('preHandler', app.attachTenantDb)
   const tags = ['phone-numbers']
   const security = [{ bearerAuth: [] }]
 
