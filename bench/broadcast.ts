@@ -26,10 +26,22 @@ export async function run (): Promise<void> {
   await withClient(server, async (c) => { await ensureDatabase(c, registryName) })
   const fake = await startFakeTelnyx()
   const config = await loadConfig({
-    NODE_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: withDatabase(server, registryName), TENANT_DATABASE_URL: server,
-    DATA_DIR: dir, WORKER_ENABLED: 'false', TELNYX_API_KEY: 'KEYbench', TELNYX_PUBLIC_KEY: Buffer.alloc(32, 1).toString('base64'),
-    TELNYX_BASE_URL: fake.baseUrl, MESSAGE_RATE_PER_SECOND: '0', TENANT_CLIENT_CONNECTIONS: '10', QUIET_HOURS_START: '0', QUIET_HOURS_END: '0',
-    JWT_SECRET: 'bench-jwt-secret-that-is-long-enough-0123456789', EMAIL_HASH_KEY: 'a'.repeat(64), ENCRYPTION_KEY: 'b'.repeat(64)
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: withDatabase(server, registryName),
+    TENANT_DATABASE_URL: server,
+    DATA_DIR: dir,
+    WORKER_ENABLED: 'false',
+    TELNYX_API_KEY: 'KEYbench',
+    TELNYX_PUBLIC_KEY: Buffer.alloc(32, 1).toString('base64'),
+    TELNYX_BASE_URL: fake.baseUrl,
+    MESSAGE_RATE_PER_SECOND: '0',
+    TENANT_CLIENT_CONNECTIONS: '10',
+    QUIET_HOURS_START: '0',
+    QUIET_HOURS_END: '0',
+    JWT_SECRET: 'bench-jwt-secret-that-is-long-enough-0123456789',
+    EMAIL_HASH_KEY: 'a'.repeat(64),
+    ENCRYPTION_KEY: 'b'.repeat(64)
   })
   const app = await buildApp(config, { logger: false })
   const timer = setTimeout(() => { process.stderr.write('benchmark exceeded its time limit\n'); process.exit(1) }, DEADLINE_MS)
@@ -50,8 +62,16 @@ export async function run (): Promise<void> {
     const messageId = (res.json() as { id: string }).id
 
     const worker = createMessagingWorker({
-      boss: app.boss, pool: app.pool, directory: app.directory, log: silent, ratePerSecondPerNumber: 0, quietHours: { start: 0, end: 0 },
-      sender: createTelnyxSender({ apiKey: 'KEYbench', baseUrl: fake.baseUrl, log: silent }), concurrency: 8, sendsPerJob: 4, pollingIntervalSeconds: 0.5
+      boss: app.boss,
+      pool: app.pool,
+      directory: app.directory,
+      log: silent,
+      ratePerSecondPerNumber: 0,
+      quietHours: { start: 0, end: 0 },
+      sender: createTelnyxSender({ apiKey: 'KEYbench', baseUrl: fake.baseUrl, log: silent }),
+      concurrency: 8,
+      sendsPerJob: 4,
+      pollingIntervalSeconds: 0.5
     })
     const cpu0 = process.cpuUsage()
     const s0 = performance.now()

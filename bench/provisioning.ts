@@ -154,6 +154,7 @@ async function withPeakConnections<T> (adminUrl: string, fn: () => Promise<T>): 
   let peak = 0
   let running = true
   const sampler = (async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- cleared once fn settles
     while (running) {
       const n = Number((await probe.query('SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = $1', ['client backend'])).rows[0].n)
       peak = Math.max(peak, n)

@@ -216,7 +216,6 @@ export async function run (): Promise<void> {
     const stats = app.pool.stats()
     const sessions = await withClient(pg.url, async (c) => Number((await c.query("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend'")).rows[0].n))
     console.log(`\napp pool after the scenarios: ${stats.clients} clients, ${stats.openConnections} open connections (PostgreSQL sessions: ${sessions})`)
-
   } finally {
     await app?.close()
     await pg.stop()

@@ -8,7 +8,7 @@ import pg from 'pg'
 import { defineConfig } from 'prisma/config'
 
 const TEXT_OID = 25
-const CATALOG_TEXT_OIDS = new Set([18 /* "char" */, 19 /* name */])
+const CATALOG_TEXT_OIDS = new Set([18 /* "char" */, 19])
 const NOT_NULL_CONSTRAINT = 'n'
 
 function adjustResult (result: pg.QueryResult): void {

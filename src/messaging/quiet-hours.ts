@@ -40,20 +40,20 @@ const NANP_ZONES: Record<string, string> = {
   'Pacific/Guam': '671',
   'Pacific/Saipan': '670',
   'Pacific/Pago_Pago': '684',
-};
+}
 
-const ZONE_BY_AREA_CODE = new Map<string, string>();
+const ZONE_BY_AREA_CODE = new Map<string, string>()
 for (const [zone, codes] of Object.entries(NANP_ZONES)) {
-  for (const code of codes.split(' ')) ZONE_BY_AREA_CODE.set(code, zone);
+  for (const code of codes.split(' ')) ZONE_BY_AREA_CODE.set(code, zone)
 }
 
 /** Area codes the table knows, for tests and diagnostics. */
-export const KNOWN_AREA_CODES: ReadonlyMap<string, string> = ZONE_BY_AREA_CODE;
+export const KNOWN_AREA_CODES: ReadonlyMap<string, string> = ZONE_BY_AREA_CODE
 
 /** IANA zone for a +1 number's area code; `fallback` (usually the church's zone) otherwise. */
-export function timezoneForPhone(e164: string, fallback: string): string {
-  const match = /^\+1(\d{3})\d{7}$/.exec(e164);
-  return (match && ZONE_BY_AREA_CODE.get(match[1] ?? '')) || fallback;
+export function timezoneForPhone (e164: string, fallback: string): string {
+  const match = /^\+1(\d{3})\d{7}$/.exec(e164)
+  return (match && ZONE_BY_AREA_CODE.get(match[1] ?? '')) || fallback
 }
 
 export interface QuietHours {
@@ -64,21 +64,21 @@ export interface QuietHours {
 }
 
 /** `now` when a text may be sent now in `timeZone`; otherwise the instant quiet hours end there. */
-export function nextSendableTime(now: Date, timeZone: string, quiet: QuietHours = { start: 21, end: 8 }): Date {
-  const local = wallTime(now, timeZone);
-  const minutes = local.hour * 60 + local.minute;
-  const start = quiet.start * 60;
-  const end = quiet.end * 60;
-  const wraps = start > end;
-  const isQuiet = wraps ? minutes >= start || minutes < end : minutes >= start && minutes < end;
-  if (!isQuiet) return now;
+export function nextSendableTime (now: Date, timeZone: string, quiet: QuietHours = { start: 21, end: 8 }): Date {
+  const local = wallTime(now, timeZone)
+  const minutes = local.hour * 60 + local.minute
+  const start = quiet.start * 60
+  const end = quiet.end * 60
+  const wraps = start > end
+  const isQuiet = wraps ? minutes >= start || minutes < end : minutes >= start && minutes < end
+  if (!isQuiet) return now
   // Evening side of a window that wraps midnight: quiet hours end tomorrow morning.
-  const dayOffset = wraps && minutes >= start ? 1 : 0;
-  const day = new Date(Date.UTC(local.year, local.month - 1, local.day + dayOffset));
+  const dayOffset = wraps && minutes >= start ? 1 : 0
+  const day = new Date(Date.UTC(local.year, local.month - 1, local.day + dayOffset))
   return zonedTimeToUtc(
     { year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate(), hour: quiet.end, minute: 0 },
-    timeZone,
-  );
+    timeZone
+  )
 }
 
 export interface WallTime {
@@ -89,10 +89,10 @@ export interface WallTime {
   minute: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+const formatters = new Map<string, Intl.DateTimeFormat>()
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
+function formatterFor (timeZone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timeZone)
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
       timeZone,
@@ -103,17 +103,17 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
       hour: 'numeric',
       minute: 'numeric',
       second: 'numeric',
-    });
-    formatters.set(timeZone, f);
+    })
+    formatters.set(timeZone, f)
   }
-  return f;
+  return f
 }
 
 /** The clock reading in `timeZone` at `instant`. Throws RangeError for an unknown zone. */
-export function wallTime(instant: Date, timeZone: string): WallTime & { second: number } {
-  const parts: Record<string, number> = {};
+export function wallTime (instant: Date, timeZone: string): WallTime & { second: number } {
+  const parts: Record<string, number> = {}
   for (const p of formatterFor(timeZone).formatToParts(instant)) {
-    if (p.type !== 'literal') parts[p.type] = Number(p.value);
+    if (p.type !== 'literal') parts[p.type] = Number(p.value)
   }
   return {
     year: parts.year ?? 0,
@@ -122,27 +122,27 @@ export function wallTime(instant: Date, timeZone: string): WallTime & { second: 
     hour: parts.hour ?? 0,
     minute: parts.minute ?? 0,
     second: parts.second ?? 0,
-  };
+  }
 }
 
-function offsetMs(instantMs: number, timeZone: string): number {
-  const w = wallTime(new Date(instantMs), timeZone);
-  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
-  return asUtc - Math.floor(instantMs / 1000) * 1000;
+function offsetMs (instantMs: number, timeZone: string): number {
+  const w = wallTime(new Date(instantMs), timeZone)
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second)
+  return asUtc - Math.floor(instantMs / 1000) * 1000
 }
 
 /**
  * The instant at which `timeZone` clocks read `wall`. A reading that happens twice (autumn) gives the
  * first; one skipped by a spring-forward gap gives the instant an hour later on the new clock.
  */
-export function zonedTimeToUtc(wall: WallTime, timeZone: string): Date {
-  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
-  const first = offsetMs(asUtc, timeZone);
-  const guess = asUtc - first;
-  const second = offsetMs(guess, timeZone);
-  if (second === first) return new Date(guess);
-  const retry = asUtc - second;
-  if (offsetMs(retry, timeZone) === second) return new Date(retry);
+export function zonedTimeToUtc (wall: WallTime, timeZone: string): Date {
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute)
+  const first = offsetMs(asUtc, timeZone)
+  const guess = asUtc - first
+  const second = offsetMs(guess, timeZone)
+  if (second === first) return new Date(guess)
+  const retry = asUtc - second
+  if (offsetMs(retry, timeZone) === second) return new Date(retry)
   // In the gap: keep the pre-transition offset, which lands past the jump.
-  return new Date(asUtc - Math.min(first, second));
+  return new Date(asUtc - Math.min(first, second))
 }

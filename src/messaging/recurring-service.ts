@@ -25,9 +25,17 @@ export interface RecurringInput {
 
 type Row = Awaited<ReturnType<TenantPrismaClient['recurringMessage']['findFirstOrThrow']>>
 const view = (r: Row) => ({
-  id: r.id, name: r.name, schedule: r.schedule, timezone: r.timezone, templateId: r.templateId, text: r.body,
-  branchIds: r.branchIds, memberIds: r.memberIds, active: r.active,
-  nextRunAt: r.nextRunAt?.toISOString() ?? null, lastRunAt: r.lastRunAt?.toISOString() ?? null
+  id: r.id,
+  name: r.name,
+  schedule: r.schedule,
+  timezone: r.timezone,
+  templateId: r.templateId,
+  text: r.body,
+  branchIds: r.branchIds,
+  memberIds: r.memberIds,
+  active: r.active,
+  nextRunAt: r.nextRunAt?.toISOString() ?? null,
+  lastRunAt: r.lastRunAt?.toISOString() ?? null
 })
 
 export function createRecurringService (db: TenantPrismaClient, defaultTimezone: string) {
@@ -51,8 +59,15 @@ export function createRecurringService (db: TenantPrismaClient, defaultTimezone:
       const nextRunAt = check(input.schedule, timezone, input.text, input.templateId)
       return view(await db.recurringMessage.create({
         data: {
-          name: input.name, schedule: input.schedule, timezone, templateId: input.templateId ?? null, body: input.text ?? null,
-          branchIds: input.branchIds ?? [], memberIds: input.memberIds ?? [], active: input.active ?? true, nextRunAt
+          name: input.name,
+          schedule: input.schedule,
+          timezone,
+          templateId: input.templateId ?? null,
+          body: input.text ?? null,
+          branchIds: input.branchIds ?? [],
+          memberIds: input.memberIds ?? [],
+          active: input.active ?? true,
+          nextRunAt
         }
       }))
     },
@@ -66,7 +81,10 @@ export function createRecurringService (db: TenantPrismaClient, defaultTimezone:
       return view(await db.recurringMessage.update({
         where: { id },
         data: {
-          schedule, timezone, body: text, templateId,
+          schedule,
+          timezone,
+          body: text,
+          templateId,
           ...(input.name !== undefined && { name: input.name }),
           ...(input.branchIds !== undefined && { branchIds: input.branchIds }),
           ...(input.memberIds !== undefined && { memberIds: input.memberIds }),

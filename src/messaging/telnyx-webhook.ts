@@ -1,7 +1,7 @@
 // Verifies Telnyx webhooks with the SDK (ed25519 over `timestamp|rawBody`, 300 s tolerance) and describes
 // the messaging events we act on. The SDK's own event types are all-optional; the app needs guarantees
 // (an id to dedupe on, to[] to route by), so parseTelnyxEvent checks them once instead of at every use.
-import { TelnyxWebhook } from 'telnyx/lib/webhooks';
+import { TelnyxWebhook } from 'telnyx/lib/webhooks'
 
 export interface TelnyxEventMeta {
   attempt?: number;
@@ -20,7 +20,7 @@ export interface TelnyxEnvelope<Type extends string = string, Payload = unknown>
 }
 
 /** What a verified webhook body is before its payload is checked. */
-export type TelnyxEvent = TelnyxEnvelope;
+export type TelnyxEvent = TelnyxEnvelope
 
 export interface TelnyxMessageRecipient {
   phone_number: string;
@@ -59,83 +59,83 @@ export interface TelnyxMessagePayload {
   completed_at?: string | null;
 }
 
-export type MessageReceivedEvent = TelnyxEnvelope<'message.received', TelnyxMessagePayload>;
-export type MessageSentEvent = TelnyxEnvelope<'message.sent', TelnyxMessagePayload>;
-export type MessageFinalizedEvent = TelnyxEnvelope<'message.finalized', TelnyxMessagePayload>;
-export type TelnyxMessageEvent = MessageReceivedEvent | MessageSentEvent | MessageFinalizedEvent;
-export type TelnyxMessageEventType = TelnyxMessageEvent['data']['event_type'];
+export type MessageReceivedEvent = TelnyxEnvelope<'message.received', TelnyxMessagePayload>
+export type MessageSentEvent = TelnyxEnvelope<'message.sent', TelnyxMessagePayload>
+export type MessageFinalizedEvent = TelnyxEnvelope<'message.finalized', TelnyxMessagePayload>
+export type TelnyxMessageEvent = MessageReceivedEvent | MessageSentEvent | MessageFinalizedEvent
+export type TelnyxMessageEventType = TelnyxMessageEvent['data']['event_type']
 
-export type ParseResult = { ok: true; event: TelnyxMessageEvent } | { ok: false; reason: string };
+export type ParseResult = { ok: true; event: TelnyxMessageEvent } | { ok: false; reason: string }
 
 const MESSAGE_EVENT_TYPES: ReadonlySet<string> = new Set<TelnyxMessageEventType>([
   'message.received',
   'message.sent',
   'message.finalized',
-]);
+])
 
 class Invalid extends Error {}
 
-type Obj = Record<string, unknown>;
+type Obj = Record<string, unknown>
 
-function obj(value: unknown, path: string): Obj {
+function obj (value: unknown, path: string): Obj {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Invalid(`${path} must be an object`);
+    throw new Invalid(`${path} must be an object`)
   }
-  return value as Obj;
+  return value as Obj
 }
 
-function str(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value === '') throw new Invalid(`${path} must be a non-empty string`);
-  return value;
+function str (value: unknown, path: string): string {
+  if (typeof value !== 'string' || value === '') throw new Invalid(`${path} must be a non-empty string`)
+  return value
 }
 
-function optStr(value: unknown, path: string): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new Invalid(`${path} must be a string`);
-  return value;
+function optStr (value: unknown, path: string): string | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string') throw new Invalid(`${path} must be a string`)
+  return value
 }
 
-function arr(value: unknown, path: string, required: boolean): unknown[] {
-  if ((value === undefined || value === null) && !required) return [];
-  if (!Array.isArray(value)) throw new Invalid(`${path} must be an array`);
-  return value;
+function arr (value: unknown, path: string, required: boolean): unknown[] {
+  if ((value === undefined || value === null) && !required) return []
+  if (!Array.isArray(value)) throw new Invalid(`${path} must be an array`)
+  return value
 }
 
-function recipient(value: unknown, path: string, needsStatus: boolean): TelnyxMessageRecipient {
-  const o = obj(value, path);
-  const status = needsStatus ? str(o.status, `${path}.status`) : optStr(o.status, `${path}.status`);
+function recipient (value: unknown, path: string, needsStatus: boolean): TelnyxMessageRecipient {
+  const o = obj(value, path)
+  const status = needsStatus ? str(o.status, `${path}.status`) : optStr(o.status, `${path}.status`)
   return {
     phone_number: str(o.phone_number, `${path}.phone_number`),
     ...(status !== undefined && { status }),
     ...(typeof o.carrier === 'string' && { carrier: o.carrier }),
     ...(typeof o.line_type === 'string' && { line_type: o.line_type }),
-  };
+  }
 }
 
-function payload(value: unknown, eventType: string): TelnyxMessagePayload {
-  const p = obj(value, 'data.payload');
-  const from = obj(p.from, 'data.payload.from');
+function payload (value: unknown, eventType: string): TelnyxMessagePayload {
+  const p = obj(value, 'data.payload')
+  const from = obj(p.from, 'data.payload.from')
   // Status is what sent/finalized events exist to report; inbound events may omit it.
-  const needsStatus = eventType !== 'message.received';
-  const to = arr(p.to, 'data.payload.to', true).map((r, i) => recipient(r, `data.payload.to[${i}]`, needsStatus));
-  if (to.length === 0) throw new Invalid('data.payload.to must not be empty');
+  const needsStatus = eventType !== 'message.received'
+  const to = arr(p.to, 'data.payload.to', true).map((r, i) => recipient(r, `data.payload.to[${i}]`, needsStatus))
+  if (to.length === 0) throw new Invalid('data.payload.to must not be empty')
 
   const media = arr(p.media, 'data.payload.media', false).map((m, i) => {
-    const o = obj(m, `data.payload.media[${i}]`);
+    const o = obj(m, `data.payload.media[${i}]`)
     return {
       url: str(o.url, `data.payload.media[${i}].url`),
       content_type: optStr(o.content_type, `data.payload.media[${i}].content_type`) ?? null,
-    };
-  });
+    }
+  })
   const errors = arr(p.errors, 'data.payload.errors', false).map((e, i) => {
-    const o = obj(e, `data.payload.errors[${i}]`);
-    const detail = optStr(o.detail, `data.payload.errors[${i}].detail`);
+    const o = obj(e, `data.payload.errors[${i}]`)
+    const detail = optStr(o.detail, `data.payload.errors[${i}].detail`)
     return {
       code: String(o.code ?? ''),
       title: optStr(o.title, `data.payload.errors[${i}].title`) ?? '',
       ...(detail !== undefined && { detail }),
-    };
-  });
+    }
+  })
 
   return {
     id: str(p.id, 'data.payload.id'),
@@ -159,27 +159,27 @@ function payload(value: unknown, eventType: string): TelnyxMessagePayload {
     ...(p.completed_at !== undefined && {
       completed_at: optStr(p.completed_at, 'data.payload.completed_at') ?? null,
     }),
-  };
+  }
 }
 
-function meta(value: unknown): TelnyxEventMeta | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const m = value as Obj;
+function meta (value: unknown): TelnyxEventMeta | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  const m = value as Obj
   return {
     ...(typeof m.attempt === 'number' && { attempt: m.attempt }),
     ...(typeof m.delivered_to === 'string' && { delivered_to: m.delivered_to }),
-  };
+  }
 }
 
 /** Checks the envelope every Telnyx webhook has: the event id, type and time we dedupe, dispatch and order on. */
-export function isTelnyxEnvelope(json: unknown): json is TelnyxEvent {
-  if (typeof json !== 'object' || json === null) return false;
-  const data = (json as Obj).data;
-  if (typeof data !== 'object' || data === null) return false;
-  const d = data as Obj;
+export function isTelnyxEnvelope (json: unknown): json is TelnyxEvent {
+  if (typeof json !== 'object' || json === null) return false
+  const data = (json as Obj).data
+  if (typeof data !== 'object' || data === null) return false
+  const d = data as Obj
   return (
     typeof d.id === 'string' && d.id !== '' && typeof d.event_type === 'string' && typeof d.occurred_at === 'string'
-  );
+  )
 }
 
 /**
@@ -187,14 +187,14 @@ export function isTelnyxEnvelope(json: unknown): json is TelnyxEvent {
  * (missing media and errors become empty arrays, a null text becomes ''). Other event types are
  * reported as not ok, so the caller can acknowledge and ignore them.
  */
-export function parseTelnyxEvent(json: unknown): ParseResult {
+export function parseTelnyxEvent (json: unknown): ParseResult {
   try {
-    const data = obj(obj(json, 'body').data, 'data');
-    const eventType = str(data.event_type, 'data.event_type');
+    const data = obj(obj(json, 'body').data, 'data')
+    const eventType = str(data.event_type, 'data.event_type')
     if (!MESSAGE_EVENT_TYPES.has(eventType)) {
-      return { ok: false, reason: `unsupported event_type ${eventType}` };
+      return { ok: false, reason: `unsupported event_type ${eventType}` }
     }
-    const m = meta(obj(json, 'body').meta);
+    const m = meta(obj(json, 'body').meta)
     const event = {
       data: {
         id: str(data.id, 'data.id'),
@@ -204,25 +204,25 @@ export function parseTelnyxEvent(json: unknown): ParseResult {
         payload: payload(data.payload, eventType),
       },
       ...(m && { meta: m }),
-    } as TelnyxMessageEvent;
-    return { ok: true, event };
+    } as TelnyxMessageEvent
+    return { ok: true, event }
   } catch (err) {
-    if (err instanceof Invalid) return { ok: false, reason: err.message };
-    throw err;
+    if (err instanceof Invalid) return { ok: false, reason: err.message }
+    throw err
   }
 }
 
 export class WebhookSignatureError extends Error {
-  readonly code = 'INVALID_WEBHOOK_SIGNATURE';
-  readonly statusCode = 401;
+  readonly code = 'INVALID_WEBHOOK_SIGNATURE'
+  readonly statusCode = 401
 
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'WebhookSignatureError';
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'WebhookSignatureError'
   }
 }
 
-export type HttpHeaders = Record<string, string | string[] | undefined>;
+export type HttpHeaders = Record<string, string | string[] | undefined>
 
 export interface TelnyxWebhookVerifier {
   /** Resolves to the parsed body when signed by Telnyx within the last 300 s; throws WebhookSignatureError otherwise. */
@@ -230,46 +230,46 @@ export interface TelnyxWebhookVerifier {
 }
 
 // The SDK wants Record<string, string>; Node gives arrays only for repeated headers, which Telnyx never sends.
-function flattenHeaders(headers: HttpHeaders): Record<string, string> {
-  const flat: Record<string, string> = {};
+function flattenHeaders (headers: HttpHeaders): Record<string, string> {
+  const flat: Record<string, string> = {}
   for (const [name, value] of Object.entries(headers)) {
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) flat[name.toLowerCase()] = first;
+    const first = Array.isArray(value) ? value[0] : value
+    if (first !== undefined) flat[name.toLowerCase()] = first
   }
-  return flat;
+  return flat
 }
 
-export function createTelnyxWebhookVerifier({ publicKey }: { publicKey: string }): TelnyxWebhookVerifier {
+export function createTelnyxWebhookVerifier ({ publicKey }: { publicKey: string }): TelnyxWebhookVerifier {
   // The SDK's verifier, built once: `client.webhooks.unwrap` builds a new one (decoding the key again)
   // for every webhook and then does exactly this, verify() and JSON.parse. A malformed key would
   // otherwise surface as a signature failure on every webhook; it fails here, at start-up, instead.
-  let webhook: TelnyxWebhook;
+  let webhook: TelnyxWebhook
   try {
-    webhook = new TelnyxWebhook(publicKey);
+    webhook = new TelnyxWebhook(publicKey)
   } catch (err) {
     throw new Error('TELNYX_PUBLIC_KEY must be the base64 ed25519 public key from the Telnyx portal', {
       cause: err,
-    });
+    })
   }
 
   return {
-    async verify(rawBody, headers) {
-      let body: unknown;
+    async verify (rawBody, headers) {
+      let body: unknown
       try {
         // The signature first: nothing of an unverified body is parsed.
-        await webhook.verify(rawBody, flattenHeaders(headers));
-        body = JSON.parse(rawBody);
+        await webhook.verify(rawBody, flattenHeaders(headers))
+        body = JSON.parse(rawBody)
       } catch (err) {
         if (err instanceof SyntaxError) {
-          throw new WebhookSignatureError('Webhook body is not valid JSON', { cause: err });
+          throw new WebhookSignatureError('Webhook body is not valid JSON', { cause: err })
         }
-        const message = err instanceof Error ? err.message : 'Webhook signature verification failed';
-        throw new WebhookSignatureError(message, { cause: err });
+        const message = err instanceof Error ? err.message : 'Webhook signature verification failed'
+        throw new WebhookSignatureError(message, { cause: err })
       }
       if (!isTelnyxEnvelope(body)) {
-        throw new WebhookSignatureError('Webhook body is not a Telnyx event (data.id, data.event_type, data.occurred_at)');
+        throw new WebhookSignatureError('Webhook body is not a Telnyx event (data.id, data.event_type, data.occurred_at)')
       }
-      return body;
+      return body
     },
-  };
+  }
 }

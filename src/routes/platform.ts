@@ -38,7 +38,6 @@ const ReconcileReportSchema = Type.Object({
   staleTenantsRemoved: Type.Array(Type.String())
 })
 
-
 const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', operatorGuard(app.config.platformAdminToken))
 

@@ -12,7 +12,6 @@ const BODY_LIMIT = 1024 * 1024
 const WebhookAckSchema = Type.Object({ received: Type.Boolean(), outcome: Type.String() })
 const WebhookStatsSchema = Type.Record(Type.String(), Type.Integer())
 
-
 const telnyxWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Encapsulated: only this route sees the body as the exact string Telnyx signed.
   app.removeContentTypeParser('application/json')

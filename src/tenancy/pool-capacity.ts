@@ -35,6 +35,7 @@ class IdleSet<E extends Slotted> {
     if (this.probation.get(entry.tenantId) === entry) this.probation.delete(entry.tenantId)
     if (this.protected.get(entry.tenantId) === entry) this.protected.delete(entry.tenantId)
   }
+
   get size (): number { return this.probation.size + this.protected.size }
   /** The next victim: the least recently used idle client on probation, else the protected one. */
   victim (): E | undefined { return this.probation.values().next().value ?? this.protected.values().next().value }

@@ -97,7 +97,10 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   function onRelease (entry: Entry<C>): void {
     entry.leases--
     if (entry.leases > 0) return
-    if (entry.state === 'draining') return void dispose(entry)
+    if (entry.state === 'draining') {
+      void dispose(entry)
+      return
+    }
     entry.idleSince = Date.now()
     capacity.markIdle(entry)
     // A client just became evictable: a waiter may now be served.

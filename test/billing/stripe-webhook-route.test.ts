@@ -70,7 +70,6 @@ const sendSigned = async (app: FastifyInstance, event: unknown) => { const paylo
 const subscriptionStatus = async (s: Setup) => (await s.app.registry.tenant.findUniqueOrThrow({ where: { id: s.org.tenantId } })).subscriptionStatus
 const sleep = async (ms: number) => await new Promise((resolve) => setTimeout(resolve, ms))
 
-
 t.test('past_due stops every admin send at once, reads still work, and active restores sending', async (t) => {
   const s = await setup(t)
   const { app, fake, org } = s

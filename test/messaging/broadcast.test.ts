@@ -10,8 +10,13 @@ async function setup (t: Parameters<typeof build>[0], env: Record<string, string
   const fake = await startFakeTelnyx()
   t.teardown(async () => { await fake.close() })
   const app = await build(t, {
-    TELNYX_API_KEY: 'KEYtest', TELNYX_PUBLIC_KEY: createTelnyxSigner().publicKeyBase64, TELNYX_BASE_URL: fake.baseUrl,
-    MESSAGE_RATE_PER_SECOND: '0', QUIET_HOURS_START: '0', QUIET_HOURS_END: '0', ...env
+    TELNYX_API_KEY: 'KEYtest',
+    TELNYX_PUBLIC_KEY: createTelnyxSigner().publicKeyBase64,
+    TELNYX_BASE_URL: fake.baseUrl,
+    MESSAGE_RATE_PER_SECOND: '0',
+    QUIET_HOURS_START: '0',
+    QUIET_HOURS_END: '0',
+    ...env
   })
   const res = await registerOrganization(app)
   const tenantId = res.json().tenantId as string
@@ -22,7 +27,6 @@ async function setup (t: Parameters<typeof build>[0], env: Record<string, string
   const branch = async (name: string) => (await app.inject({ method: 'POST', url: '/api/branches', headers, payload: { name } })).json().id as string
   return { app, fake, tenantId, headers, setNumber, member, branch }
 }
-
 
 t.test('a broadcast needs a number and an active subscription', async (t) => {
   const { app, headers, tenantId, setNumber } = await setup(t)

@@ -20,7 +20,7 @@ const text = async (s: Setup, body: string, extra: Partial<Inbound> = {}) =>
   await postWebhook(s.app, s.signer, inboundEvent({ to: s.number, from: MEMBER, text: body, ...extra }))
 const logs = async (s: Setup) => await tenantSql(s.app, s.org.tenantId, 'SELECT event, source, keyword, "rawText", "providerMessageId", "providerEventId" FROM "ConsentLog" ORDER BY "createdAt"')
 const member = async (s: Setup) => (await tenantSql(s.app, s.org.tenantId, 'SELECT id, "optedOut", "optedOutAt" FROM "Member" WHERE phone = $1', [MEMBER]))[0]
-const outbound = async (s: Setup) => await tenantSql(s.app, s.org.tenantId, `SELECT body, "providerMessageId", "fromNumber", "toNumber", status FROM "ConversationMessage" WHERE direction = 'OUTBOUND' ORDER BY "createdAt"`)
+const outbound = async (s: Setup) => await tenantSql(s.app, s.org.tenantId, 'SELECT body, "providerMessageId", "fromNumber", "toNumber", status FROM "ConversationMessage" WHERE direction = \'OUTBOUND\' ORDER BY "createdAt"')
 
 t.test('STOP opts out, logs, confirms once; repeats and duplicate webhooks do nothing more', async (t) => {
   const s = await setup(t)

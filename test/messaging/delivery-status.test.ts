@@ -16,7 +16,9 @@ t.test('delivery events update the recipient by provider id; terminal states nev
   await app.pool.withTenant(tenantId, async (db) => {
     await db.message.create({
       data: {
-        id: 'm1', body: 'x', status: 'SENDING',
+        id: 'm1',
+        body: 'x',
+        status: 'SENDING',
         recipients: { create: [{ phone: '+13125550101', body: 'x', status: 'SENDING', providerMessageId: 'p1' }, { phone: '+13125550102', body: 'x', status: 'SENT', providerMessageId: 'p2' }] }
       }
     })

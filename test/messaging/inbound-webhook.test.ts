@@ -63,7 +63,7 @@ t.test('a known member is matched by phone and keeps one conversation', async (t
   const org = await signup(app)
   const number = uniqueNumber()
   await assignNumber(app, org, number)
-  await tenantSql(app, org.tenantId, `INSERT INTO "Member" (id, "firstName", "lastName", phone, "updatedAt") VALUES ($1, 'Ada', 'Lovelace', '+13125550150', now())`, [randomUUID()])
+  await tenantSql(app, org.tenantId, 'INSERT INTO "Member" (id, "firstName", "lastName", phone, "updatedAt") VALUES ($1, \'Ada\', \'Lovelace\', \'+13125550150\', now())', [randomUUID()])
   const version = async (): Promise<string | undefined> => (await tenantSql<{ v: string }>(app, org.tenantId, 'SELECT xmin::text AS v FROM "Member"'))[0]?.v
   const before = await version()
   await postWebhook(app, signer, inboundEvent({ to: number, from: '+13125550150', text: 'one' }))

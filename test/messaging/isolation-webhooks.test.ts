@@ -27,7 +27,7 @@ t.test("a webhook for tenant A's number never writes to tenant B", async (t) => 
 
   await postWebhook(app, signer, inboundEvent({ to: numberB, from: sender, text: 'to B' }))
   const inB = await tenantSql(app, b.tenantId, 'SELECT m."optedOut", cm.body FROM "ConversationMessage" cm JOIN "Conversation" c ON c.id = cm."conversationId" JOIN "Member" m ON m.id = c."memberId"')
-  t.same(inB, [{ optedOut: false, body: 'to B' }], "an opt-out at A does not opt out at B")
+  t.same(inB, [{ optedOut: false, body: 'to B' }], 'an opt-out at A does not opt out at B')
 })
 
 t.test('bad input is refused without a 500 and without a partial write', async (t) => {

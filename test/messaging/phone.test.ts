@@ -1,5 +1,5 @@
-import t from 'tap';
-import { isE164, normalizePhone } from '../../src/messaging/phone.js';
+import t from 'tap'
+import { isE164, normalizePhone } from '../../src/messaging/phone.js'
 
 const cases: Array<[input: string, country: string | undefined, expected: string | null]> = [
   ['(555) 123-4567', undefined, '+15551234567'],
@@ -26,27 +26,27 @@ const cases: Array<[input: string, country: string | undefined, expected: string
   ['+1 055 123 4567', undefined, null],
   ['++15551234567', undefined, null],
   ['7946 0958', undefined, null],
-];
+]
 
 t.test('normalizePhone', async (t) => {
   for (const [input, country, expected] of cases) {
-    t.equal(normalizePhone(input, country), expected, `${JSON.stringify(input)} (${country ?? 'default'})`);
+    t.equal(normalizePhone(input, country), expected, `${JSON.stringify(input)} (${country ?? 'default'})`)
   }
-});
+})
 
 t.test('isE164', async (t) => {
-  t.ok(isE164('+15551234567'));
-  t.ok(isE164('+442079460958'));
-  t.notOk(isE164('15551234567'), 'needs the plus');
-  t.notOk(isE164('+05551234567'), 'country codes do not start with 0');
-  t.notOk(isE164('+1 555 123 4567'), 'no spaces');
-  t.notOk(isE164('+1234567890123456'), 'at most 15 digits');
-  t.notOk(isE164(''));
-});
+  t.ok(isE164('+15551234567'))
+  t.ok(isE164('+442079460958'))
+  t.notOk(isE164('15551234567'), 'needs the plus')
+  t.notOk(isE164('+05551234567'), 'country codes do not start with 0')
+  t.notOk(isE164('+1 555 123 4567'), 'no spaces')
+  t.notOk(isE164('+1234567890123456'), 'at most 15 digits')
+  t.notOk(isE164(''))
+})
 
 t.test('every normalized number is E.164', async (t) => {
   for (const [input, country] of cases) {
-    const result = normalizePhone(input, country);
-    if (result !== null) t.ok(isE164(result), result);
+    const result = normalizePhone(input, country)
+    if (result !== null) t.ok(isE164(result), result)
   }
-});
+})

@@ -1,6 +1,6 @@
-import t from 'tap';
-import { wallTime } from '../../src/messaging/quiet-hours.js';
-import { nextOccurrence, validateSchedule } from '../../src/messaging/recurrence.js';
+import t from 'tap'
+import { wallTime } from '../../src/messaging/quiet-hours.js'
+import { nextOccurrence, validateSchedule } from '../../src/messaging/recurrence.js'
 
 t.test('nextOccurrence', async (t) => {
   const cases: Array<[label: string, schedule: string, zone: string, after: string, expected: string | null]> = [
@@ -21,33 +21,33 @@ t.test('nextOccurrence', async (t) => {
     ['never fires', '0 0 30 2 *', 'UTC', '2026-01-01T00:00:00Z', null],
     ['invalid cron', 'not a cron', 'UTC', '2026-01-01T00:00:00Z', null],
     ['invalid zone', '0 9 * * 0', 'Mars/Olympus_Mons', '2026-01-01T00:00:00Z', null],
-  ];
+  ]
   for (const [label, schedule, zone, after, expected] of cases) {
-    const next = nextOccurrence(schedule, zone, new Date(after));
-    t.equal(next?.toISOString() ?? null, expected && new Date(expected).toISOString(), label);
+    const next = nextOccurrence(schedule, zone, new Date(after))
+    t.equal(next?.toISOString() ?? null, expected && new Date(expected).toISOString(), label)
   }
-});
+})
 
 t.test('a weekly rule stays at the same local time all year', async (t) => {
-  const zone = 'America/New_York';
-  const seen: string[] = [];
-  let cursor = new Date('2026-01-01T00:00:00Z');
+  const zone = 'America/New_York'
+  const seen: string[] = []
+  let cursor = new Date('2026-01-01T00:00:00Z')
   for (let i = 0; i < 52; i++) {
-    const next = nextOccurrence('weekly:SUN@09:30', zone, cursor);
-    if (!next) break;
-    const local = wallTime(next, zone);
-    const weekday = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short' }).format(next);
-    seen.push(`${weekday} ${local.hour}:${local.minute}`);
-    cursor = next;
+    const next = nextOccurrence('weekly:SUN@09:30', zone, cursor)
+    if (!next) break
+    const local = wallTime(next, zone)
+    const weekday = new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short' }).format(next)
+    seen.push(`${weekday} ${local.hour}:${local.minute}`)
+    cursor = next
   }
-  t.equal(seen.length, 52);
-  t.same(new Set(seen), new Set(['Sun 9:30']));
-  t.equal(cursor.toISOString(), '2026-12-27T14:30:00.000Z');
-});
+  t.equal(seen.length, 52)
+  t.same(new Set(seen), new Set(['Sun 9:30']))
+  t.equal(cursor.toISOString(), '2026-12-27T14:30:00.000Z')
+})
 
 t.test('validateSchedule', async (t) => {
-  const valid = ['0 9 * * 0', '*/15 8-20 * * 1-5', '0 18 * * MON,WED', 'weekly:SUN@09:30', 'weekly:MON,WED@18:00', 'weekly:fri@23:59'];
-  for (const schedule of valid) t.equal(validateSchedule(schedule, 'America/Chicago'), null, schedule);
+  const valid = ['0 9 * * 0', '*/15 8-20 * * 1-5', '0 18 * * MON,WED', 'weekly:SUN@09:30', 'weekly:MON,WED@18:00', 'weekly:fri@23:59']
+  for (const schedule of valid) t.equal(validateSchedule(schedule, 'America/Chicago'), null, schedule)
 
   const invalid: Array<[schedule: string, zone: string, mentions: RegExp]> = [
     ['0 9 * * 0', 'Mars/Olympus_Mons', /unknown time zone/],
@@ -66,8 +66,8 @@ t.test('validateSchedule', async (t) => {
     ['weekly:@09:30', 'UTC', /weekly:DAY/],
     ['weekly:SUN,@09:30', 'UTC', /unknown day ""/],
     ['weekly:SUN 09:30', 'UTC', /weekly:DAY/],
-  ];
+  ]
   for (const [schedule, zone, mentions] of invalid) {
-    t.match(validateSchedule(schedule, zone), mentions, `${JSON.stringify(schedule)} in ${JSON.stringify(zone)}`);
+    t.match(validateSchedule(schedule, zone), mentions, `${JSON.stringify(schedule)} in ${JSON.stringify(zone)}`)
   }
-});
+})

@@ -1,7 +1,7 @@
-import t from 'tap';
-import { countSegments } from '../../src/messaging/segments.js';
+import t from 'tap'
+import { countSegments } from '../../src/messaging/segments.js'
 
-const emoji = '🙏'; // outside the BMP: two UTF-16 code units
+const emoji = '🙏' // outside the BMP: two UTF-16 code units
 
 const cases: Array<[label: string, text: string, expected: ReturnType<typeof countSegments>]> = [
   ['empty', '', { encoding: 'GSM-7', segments: 0, characters: 0, perSegment: 160 }],
@@ -29,20 +29,20 @@ const cases: Array<[label: string, text: string, expected: ReturnType<typeof cou
   ['36 emoji = 72 units', emoji.repeat(36), { encoding: 'UCS-2', segments: 2, characters: 72, perSegment: 67 }],
   // 66 units then an emoji: the surrogate pair moves whole to segment 2 (67 + 2 would split it).
   ['surrogate pair not split', '—'.repeat(66) + emoji + '—'.repeat(66), { encoding: 'UCS-2', segments: 3, characters: 134, perSegment: 67 }],
-];
+]
 
 t.test('countSegments', async (t) => {
-  for (const [label, text, expected] of cases) t.same(countSegments(text), expected, label);
-});
+  for (const [label, text, expected] of cases) t.same(countSegments(text), expected, label)
+})
 
 t.test('segments grow monotonically with length', async (t) => {
-  const drops: number[] = [];
-  let previous = 0;
+  const drops: number[] = []
+  let previous = 0
   for (let n = 0; n <= 1000; n++) {
-    const { segments } = countSegments('x'.repeat(n));
-    if (segments < previous) drops.push(n);
-    previous = segments;
+    const { segments } = countSegments('x'.repeat(n))
+    if (segments < previous) drops.push(n)
+    previous = segments
   }
-  t.same(drops, []);
-  t.equal(previous, Math.ceil(1000 / 153));
-});
+  t.same(drops, [])
+  t.equal(previous, Math.ceil(1000 / 153))
+})

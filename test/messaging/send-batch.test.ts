@@ -36,7 +36,11 @@ t.test('a 100-recipient job takes a handful of statements and sends each recipie
   })
   const count = { n: 0 }
   const worker = createMessagingWorker({
-    boss: app.boss, directory: app.directory, log: silent, ratePerSecondPerNumber: 0, quietHours: { start: 0, end: 0 },
+    boss: app.boss,
+    directory: app.directory,
+    log: silent,
+    ratePerSecondPerNumber: 0,
+    quietHours: { start: 0, end: 0 },
     pool: { withTenant: async (id, fn) => await app.pool.withTenant(id, async (db, lease) => await fn(counting(db, count), lease)) },
     sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
   })

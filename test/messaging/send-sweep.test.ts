@@ -12,8 +12,12 @@ async function setup (t: Parameters<typeof build>[0]) {
   const fake = await startFakeTelnyx()
   t.teardown(async () => { await fake.close() })
   const app = await build(t, {
-    TELNYX_API_KEY: 'KEYtest', TELNYX_PUBLIC_KEY: createTelnyxSigner().publicKeyBase64, TELNYX_BASE_URL: fake.baseUrl,
-    MESSAGE_RATE_PER_SECOND: '0', QUIET_HOURS_START: '0', QUIET_HOURS_END: '0'
+    TELNYX_API_KEY: 'KEYtest',
+    TELNYX_PUBLIC_KEY: createTelnyxSigner().publicKeyBase64,
+    TELNYX_BASE_URL: fake.baseUrl,
+    MESSAGE_RATE_PER_SECOND: '0',
+    QUIET_HOURS_START: '0',
+    QUIET_HOURS_END: '0'
   })
   const res = await registerOrganization(app)
   const tenantId = res.json().tenantId as string
@@ -37,21 +41,24 @@ t.test('recipients whose jobs were lost are sent once by the sweep, and only onc
   await app.pool.withTenant(tenantId, async (db) => {
     await db.message.create({
       data: {
-        id: 'lost', body: 'Hi', status: 'QUEUED', recipientCount: 3,
+        id: 'lost',
+        body: 'Hi',
+        status: 'QUEUED',
+        recipientCount: 3,
         recipients: { create: ['+13125550101', '+13125550102', '+13125550103'].map((phone) => ({ phone, body: `Hi ${phone}` })) }
       }
     })
   })
   t.equal(await drain(), 0, 'no job exists')
   t.match(await app.messagingWorker.sweep(), { requeued: 0 }, 'a just-written message is not taken for lost yet')
-  await sql(`UPDATE "MessageRecipient" SET "updatedAt" = (now() AT TIME ZONE 'UTC') - interval '5 minutes'`)
+  await sql('UPDATE "MessageRecipient" SET "updatedAt" = (now() AT TIME ZONE \'UTC\') - interval \'5 minutes\'')
 
   t.match(await app.messagingWorker.sweep(), { requeued: 3, unknown: 0 })
   t.match(await app.messagingWorker.sweep(), { requeued: 0 }, 'a second sweep before the jobs run adds nothing')
   t.ok(await drain() > 0)
   t.same(fake.sent.map((s) => s.body.to).sort(), ['+13125550101', '+13125550102', '+13125550103'])
 
-  await sql(`UPDATE "MessageRecipient" SET "updatedAt" = (now() AT TIME ZONE 'UTC') - interval '5 minutes'`)
+  await sql('UPDATE "MessageRecipient" SET "updatedAt" = (now() AT TIME ZONE \'UTC\') - interval \'5 minutes\'')
   t.match(await app.messagingWorker.sweep(), { requeued: 0, unknown: 0 })
   t.equal(await drain(), 0)
   t.equal(fake.sent.length, 3, 'nothing sent twice')
@@ -67,7 +74,7 @@ t.test('recipients whose jobs are still queued are left to those jobs', async (t
   })
   const sent = await app.inject({ method: 'POST', url: '/api/messages', headers, payload: { text: 'Hi' } })
   t.equal(sent.statusCode, 202, sent.body)
-  await sql(`UPDATE "MessageRecipient" SET "updatedAt" = (now() AT TIME ZONE 'UTC') - interval '5 minutes'`)
+  await sql('UPDATE "MessageRecipient" SET "updatedAt" = (now() AT TIME ZONE \'UTC\') - interval \'5 minutes\'')
   t.match(await app.messagingWorker.sweep(), { requeued: 0 }, 'the live jobs cover them')
   await drain()
   t.equal(fake.sent.length, 2)
@@ -79,8 +86,8 @@ t.test('a recipient left SENDING past ten minutes is reported, never resent', as
     await db.message.create({ data: { id: 'old', body: 'x', status: 'SENDING', recipientCount: 1, recipients: { create: [{ id: 'r-old', phone: '+13125550101', body: 'x', status: 'SENDING', attempts: 1 }] } } })
     await db.message.create({ data: { id: 'new', body: 'x', status: 'SENDING', recipientCount: 1, recipients: { create: [{ id: 'r-new', phone: '+13125550102', body: 'x', status: 'SENDING', attempts: 1 }] } } })
   })
-  await sql(`UPDATE "MessageRecipient" SET "updatedAt" = (now() AT TIME ZONE 'UTC') - interval '11 minutes' WHERE id = 'r-old'`)
-  await sql(`UPDATE "MessageRecipient" SET "updatedAt" = (now() AT TIME ZONE 'UTC') - interval '1 minute' WHERE id = 'r-new'`)
+  await sql('UPDATE "MessageRecipient" SET "updatedAt" = (now() AT TIME ZONE \'UTC\') - interval \'11 minutes\' WHERE id = \'r-old\'')
+  await sql('UPDATE "MessageRecipient" SET "updatedAt" = (now() AT TIME ZONE \'UTC\') - interval \'1 minute\' WHERE id = \'r-new\'')
 
   t.match(await app.messagingWorker.sweep(), { unknown: 1, requeued: 0 })
   t.match(await app.messagingWorker.sweep(), { unknown: 0, requeued: 0 }, 'reported once')

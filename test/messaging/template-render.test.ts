@@ -1,9 +1,9 @@
-import t from 'tap';
-import { findUnknownFields, MERGE_FIELDS, renderTemplate } from '../../src/messaging/template-render.js';
+import t from 'tap'
+import { findUnknownFields, MERGE_FIELDS, renderTemplate } from '../../src/messaging/template-render.js'
 
 t.test('MERGE_FIELDS lists what templates may use', async (t) => {
-  t.same([...MERGE_FIELDS], ['firstName', 'lastName', 'churchName']);
-});
+  t.same([...MERGE_FIELDS], ['firstName', 'lastName', 'churchName'])
+})
 
 t.test('findUnknownFields', async (t) => {
   const cases: Array<[body: string, unknown: string[]]> = [
@@ -15,12 +15,12 @@ t.test('findUnknownFields', async (t) => {
     ['Empty {{}} and {{   }}', ['']],
     ['{{first name}}', ['first name']],
     ['Single braces {firstName} are plain text', []],
-  ];
-  for (const [body, unknown] of cases) t.same(findUnknownFields(body), unknown, body);
-});
+  ]
+  for (const [body, unknown] of cases) t.same(findUnknownFields(body), unknown, body)
+})
 
 t.test('renderTemplate', async (t) => {
-  const full = { firstName: 'Grace', lastName: 'Hopper', churchName: 'First Baptist' };
+  const full = { firstName: 'Grace', lastName: 'Hopper', churchName: 'First Baptist' }
   const cases: Array<[body: string, values: Parameters<typeof renderTemplate>[1], expected: string]> = [
     ['Hi {{firstName}} {{lastName}}, welcome to {{churchName}}!', full, 'Hi Grace Hopper, welcome to First Baptist!'],
     ['Hi {{ firstName }}!', full, 'Hi Grace!'],
@@ -37,6 +37,6 @@ t.test('renderTemplate', async (t) => {
     ['Unknown {{nickname}} stays', full, 'Unknown {{nickname}} stays'],
     ['Values are not re-expanded', { firstName: '{{lastName}}', lastName: 'X' }, 'Values are not re-expanded'],
     ['{{firstName}}', { firstName: '{{lastName}}', lastName: 'X' }, '{{lastName}}'],
-  ];
-  for (const [body, values, expected] of cases) t.equal(renderTemplate(body, values), expected, body);
-});
+  ]
+  for (const [body, values, expected] of cases) t.equal(renderTemplate(body, values), expected, body)
+})

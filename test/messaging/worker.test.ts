@@ -14,8 +14,13 @@ async function setup (t: Parameters<typeof build>[0], env: Record<string, string
   const fake = await startFakeTelnyx()
   t.teardown(async () => { await fake.close() })
   const app = await build(t, {
-    TELNYX_API_KEY: 'KEYtest', TELNYX_PUBLIC_KEY: createTelnyxSigner().publicKeyBase64, TELNYX_BASE_URL: fake.baseUrl,
-    MESSAGE_RATE_PER_SECOND: '0', QUIET_HOURS_START: '0', QUIET_HOURS_END: '0', ...env
+    TELNYX_API_KEY: 'KEYtest',
+    TELNYX_PUBLIC_KEY: createTelnyxSigner().publicKeyBase64,
+    TELNYX_BASE_URL: fake.baseUrl,
+    MESSAGE_RATE_PER_SECOND: '0',
+    QUIET_HOURS_START: '0',
+    QUIET_HOURS_END: '0',
+    ...env
   })
   const res = await registerOrganization(app)
   const tenantId = res.json().tenantId as string
@@ -30,7 +35,6 @@ async function setup (t: Parameters<typeof build>[0], env: Record<string, string
   return { app, fake, tenantId, headers, broadcast, status }
 }
 
-
 t.test('the per-number rate is respected', async (t) => {
   const { fake, broadcast, status } = await setup(t, { WORKER_ENABLED: 'true', MESSAGE_RATE_PER_SECOND: '5' }, 10)
   const id = await broadcast()
@@ -44,8 +48,13 @@ t.test('the per-number rate is respected', async (t) => {
 t.test('a 500 is retried and then succeeds; a 400 goes to the DeadLetterQueue', async (t) => {
   const { app, fake, tenantId, broadcast, status } = await setup(t, {}, 1)
   const worker = createMessagingWorker({
-    boss: app.boss, pool: app.pool, directory: app.directory, log: silent, ratePerSecondPerNumber: 0,
-    quietHours: { start: 0, end: 0 }, retry: { baseDelayMs: 200 },
+    boss: app.boss,
+    pool: app.pool,
+    directory: app.directory,
+    log: silent,
+    ratePerSecondPerNumber: 0,
+    quietHours: { start: 0, end: 0 },
+    retry: { baseDelayMs: 200 },
     sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
   })
   await worker.start()
@@ -94,7 +103,11 @@ t.test('quiet hours defer recipients (DEFERRED, nextAttemptAt), never drop them'
   const { app, fake, tenantId, broadcast } = await setup(t, {}, 1)
   const hour = wallTime(new Date(), 'America/Chicago').hour
   const worker = createMessagingWorker({
-    boss: app.boss, pool: app.pool, directory: app.directory, log: silent, ratePerSecondPerNumber: 0,
+    boss: app.boss,
+    pool: app.pool,
+    directory: app.directory,
+    log: silent,
+    ratePerSecondPerNumber: 0,
     quietHours: { start: hour, end: (hour + 2) % 24 },
     sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
   })
@@ -121,7 +134,12 @@ t.test('a broadcast queued before a suspension or a lapse sends nothing when its
     const id = await broadcast()
     await app.registry.tenant.update({ where: { id: tenantId }, data: change })
     const worker = createMessagingWorker({
-      boss: app.boss, pool: app.pool, directory: app.directory, log: silent, ratePerSecondPerNumber: 0, quietHours: { start: 0, end: 0 },
+      boss: app.boss,
+      pool: app.pool,
+      directory: app.directory,
+      log: silent,
+      ratePerSecondPerNumber: 0,
+      quietHours: { start: 0, end: 0 },
       sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
     })
     const recipients = await app.pool.withTenant(tenantId, async (db) => await db.messageRecipient.findMany({ where: { messageId: id }, select: { id: true } }))
@@ -139,7 +157,12 @@ t.test('a suspension in the middle of a broadcast stops it after the batch being
   const id = await broadcast()
   let batches = 0
   const worker = createMessagingWorker({
-    boss: app.boss, pool: app.pool, log: silent, ratePerSecondPerNumber: 0, quietHours: { start: 0, end: 0 }, claimBatchSize: 2,
+    boss: app.boss,
+    pool: app.pool,
+    log: silent,
+    ratePerSecondPerNumber: 0,
+    quietHours: { start: 0, end: 0 },
+    claimBatchSize: 2,
     // The directory as the worker sees it: the organization is suspended while its first batch goes out.
     directory: { get: async (tid) => { const rec = await app.directory.get(tid); return batches++ < 2 ? rec : { ...rec, status: 'SUSPENDED' } } },
     sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
@@ -156,7 +179,12 @@ t.test('a number changed in the middle of a broadcast is used from the next batc
   const id = await broadcast()
   let batches = 0
   const worker = createMessagingWorker({
-    boss: app.boss, pool: app.pool, log: silent, ratePerSecondPerNumber: 0, quietHours: { start: 0, end: 0 }, claimBatchSize: 2,
+    boss: app.boss,
+    pool: app.pool,
+    log: silent,
+    ratePerSecondPerNumber: 0,
+    quietHours: { start: 0, end: 0 },
+    claimBatchSize: 2,
     directory: { get: async (tid) => { const rec = await app.directory.get(tid); return batches++ < 2 ? rec : { ...rec, primaryPhoneNumber: '+13125550001' } } },
     sender: createTelnyxSender({ apiKey: 'KEYtest', baseUrl: fake.baseUrl, log: silent })
   })

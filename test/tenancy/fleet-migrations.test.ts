@@ -61,5 +61,4 @@ t.test('a new tenant migration reaches every tenant, isolating failures, and res
   t.same(again.migrated, [b.tenantId])
   t.equal(again.upToDate, 1)
   t.equal(again.failed.length, 0)
-
 })

@@ -37,7 +37,6 @@ async function currentDatabase (client: TenantPrismaClient, seconds = 0.01): Pro
   return rows[0]?.db ?? ''
 }
 
-
 async function connectionsTo (names: string[]): Promise<number> {
   const admin = await connect(await testServerUrl())
   try {
@@ -58,6 +57,7 @@ t.test('200 concurrent tenants stay within the client count and the connection b
   let maxClients = 0
   let samples = 0
   const sampler = (async () => {
+    // eslint-disable-next-line no-unmodified-loop-condition -- cleared once the load is done
     while (sampling) {
       const result = await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE 'pooltest_%'")
       maxSeen = Math.max(maxSeen, result.rows[0]?.n ?? 0)
