@@ -8,7 +8,10 @@ export default [
     rules: {
       // `void promise;` as a statement is how strict TypeScript code marks a promise it does not await
       // on purpose (a fire-and-forget, or Fastify's reply.send in a callback); as an expression it stays banned.
-      'no-void': ['error', { allowAsStatement: true }]
+      'no-void': ['error', { allowAsStatement: true }],
+      // Stricter than the default, which leaves TypeScript member delimiters alone: members end like
+      // statements (nothing at a line end), commas between them on one line, as ts-standard had it.
+      '@stylistic/member-delimiter-style': ['error', { multiline: { delimiter: 'none' }, singleline: { delimiter: 'comma', requireLast: false } }]
     }
   }
 ]

@@ -9,8 +9,8 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js'
 import { ensureDatabase, withClient, withDatabase } from '../src/db/pg-admin.js'
-import { createTelnyxSender } from '../src/messaging/telnyx-sender.js'
-import { createMessagingWorker } from '../src/messaging/worker.js'
+import { createTelnyxSender } from '../src/messaging/telnyx/sender.js'
+import { createMessagingWorker } from '../src/messaging/sending/worker.js'
 import { startFakeTelnyx } from '../test/helpers/fake-telnyx.js'
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 10_000)

@@ -2,7 +2,7 @@
 // hash may belong to; the password is checked in each organization's own database.
 import type { FastifyBaseLogger } from 'fastify'
 import type { RegistryClient } from '../registry/registry-client.js'
-import type { TenantDirectory } from '../tenancy/tenant-directory.js'
+import type { TenantDirectory } from '../registry/tenant-directory.js'
 import type { TenantPool, TenantPrismaClient } from '../tenancy/tenant-pool.js'
 import { ERRORS } from '../errors.js'
 import type { Config } from '../config.js'

@@ -1,27 +1,27 @@
 // Member lists arrive as spreadsheets exported from other church tools, each with its own headings.
 // We map the columns we recognise, normalise phones to E.164, and merge repeats of the same phone.
 import { parse } from 'csv-parse/sync'
-import { normalizePhone } from '../messaging/phone.js'
+import { normalizePhone } from '../util/phone.js'
 
 export interface ImportedMember {
   /** 1-based line in the file of the first row for this phone. */
-  line: number;
-  firstName: string;
-  lastName: string;
-  phone: string;
-  email?: string;
-  branches: string[];
+  line: number
+  firstName: string
+  lastName: string
+  phone: string
+  email?: string
+  branches: string[]
 }
 
 export interface ImportError {
-  line: number;
-  message: string;
+  line: number
+  message: string
 }
 
 export interface ImportResult {
-  rows: ImportedMember[];
+  rows: ImportedMember[]
   /** Rows skipped (bad or missing phone, malformed CSV), plus invalid emails that were left out. */
-  errors: ImportError[];
+  errors: ImportError[]
 }
 
 type Field = 'firstName' | 'lastName' | 'name' | 'phone' | 'email' | 'branches'
@@ -61,7 +61,7 @@ export function parseMemberCsv (
       errors.push({ line, message: `unreadable row: ${err?.message ?? 'malformed CSV'}` })
       return undefined
     },
-  }) as unknown as Array<{ record: string[]; info: { lines: number } }>
+  }) as unknown as Array<{ record: string[], info: { lines: number } }>
 
   const [header, ...body] = records
   const columns = header ? mapColumns(header.record) : new Map<Field, number>()
@@ -119,7 +119,7 @@ function detectDelimiter (text: string): string {
   return counts.reduce((best, c) => (c[1] > best[1] ? c : best))[0]
 }
 
-function splitName (first: string, last: string, full: string): { firstName: string; lastName: string } {
+function splitName (first: string, last: string, full: string): { firstName: string, lastName: string } {
   if (first || last || !full) return { firstName: first, lastName: last }
   // "Smith, John" is how many directories list people; otherwise the last word is the surname.
   const comma = full.indexOf(',')

@@ -1,6 +1,6 @@
 // Members of one organization: CRUD with search and cursor pages, phones always E.164.
 import type { TenantPrismaClient } from '../tenancy/tenant-pool.js'
-import { normalizePhone } from '../messaging/phone.js'
+import { normalizePhone } from '../util/phone.js'
 import { ERRORS } from '../errors.js'
 
 export interface MemberInput {

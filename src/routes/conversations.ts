@@ -7,16 +7,16 @@ import {
 import { claimsOf, tenantDb } from '../plugins/app/auth.js'
 
 interface MessageRow {
-  id: string,
-  conversationId: string,
-  direction: 'INBOUND' | 'OUTBOUND',
-  body: string,
-  media: unknown,
-  providerMessageId: string | null,
-  status: string | null,
-  fromNumber: string,
-  toNumber: string,
-  readAt: Date | null,
+  id: string
+  conversationId: string
+  direction: 'INBOUND' | 'OUTBOUND'
+  body: string
+  media: unknown
+  providerMessageId: string | null
+  status: string | null
+  fromNumber: string
+  toNumber: string
+  readAt: Date | null
   createdAt: Date
 }
 

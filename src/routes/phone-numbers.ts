@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox'
 import { errorResponses } from '../schemas/common.js'
 import { PhoneNumberBodySchema, PhoneNumberListSchema, PhoneNumberParamsSchema, PhoneNumberSchema } from '../schemas/phone-numbers.js'
 import { claimsOf } from '../plugins/app/auth.js'
-import type { PhoneNumberView } from '../messaging/phone-number-service.js'
+import type { PhoneNumberView } from '../registry/phone-numbers.js'
 
 const view = (v: PhoneNumberView) => ({ phoneNumber: v.phoneNumber, isPrimary: v.isPrimary, createdAt: v.createdAt.toISOString() })
 

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { claimsOf, tenantDb } from '../plugins/app/auth.js'
-import { createRecurringService } from '../messaging/recurring-service.js'
+import { createRecurringService } from '../messaging/campaigns/recurring-service.js'
 import { errorResponses } from '../schemas/common.js'
 import { IdParamsSchema } from '../schemas/members.js'
 import { RecurringCreateSchema, RecurringSchema, RecurringUpdateSchema } from '../schemas/recurring.js'

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses } from '../schemas/common.js'
 import { ERRORS } from '../errors.js'
-import { parseTelnyxEvent, WebhookSignatureError, type TelnyxEvent } from '../messaging/telnyx-webhook.js'
+import { parseTelnyxEvent, WebhookSignatureError, type TelnyxEvent } from '../messaging/telnyx/webhook.js'
 
 const BODY_LIMIT = 1024 * 1024
 const WebhookAckSchema = Type.Object({ received: Type.Boolean(), outcome: Type.String() })

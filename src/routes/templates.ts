@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { claimsOf, tenantDb } from '../plugins/app/auth.js'
-import { createTemplateService } from '../messaging/template-service.js'
+import { createTemplateService } from '../messaging/content/template-service.js'
 import { errorResponses } from '../schemas/common.js'
 import { IdParamsSchema } from '../schemas/members.js'
 import { PreviewRequestSchema, PreviewSchema, TemplateCreateSchema, TemplateSchema, TemplateUpdateSchema } from '../schemas/templates.js'

@@ -4,7 +4,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RegistryClient } from '../registry/registry-client.js'
 import { connect } from '../db/pg-admin.js'
 import { latestVersion, migrateUp, type Migration } from '../db/migrator.js'
-import type { ServerDirectory } from './servers.js'
+import type { ServerDirectory } from '../registry/servers.js'
 import { ensureTemplate, grantTenantGroup } from './template.js'
 import type { TenantPool } from './tenant-pool.js'
 

@@ -2,8 +2,7 @@
 // databases, roles or tenant rows that no live request accounts for are removed.
 import type { FastifyBaseLogger } from 'fastify'
 import type { RegistryClient } from '../registry/registry-client.js'
-import type { ProvisioningService } from './provisioning-service.js'
-import type { ServerDirectory } from './servers.js'
+import type { ServerDirectory } from '../registry/servers.js'
 import { dropTenantDatabase, listTenantObjects } from './tenant-database.js'
 
 export interface ReconcileReport {
@@ -15,7 +14,13 @@ export interface ReconcileReport {
 
 const TERMINAL = ['ACTIVE', 'ROLLED_BACK', 'FAILED'] as const
 
-export function createReconciler (deps: { registry: RegistryClient, servers: ServerDirectory, provisioning: ProvisioningService, installationId: string, log: FastifyBaseLogger }) {
+/** What the reconciler needs from sign-up (src/onboarding/): its undo steps, passed in so tenancy imports no flow above it. */
+export interface ProvisioningUndo {
+  rollback: (requestId: string, reason: string) => Promise<void>
+  removeTenant: (tenant: { tenantId: string, serverId: string | null, churchId: string | null }) => Promise<void>
+}
+
+export function createReconciler (deps: { registry: RegistryClient, servers: ServerDirectory, provisioning: ProvisioningUndo, installationId: string, log: FastifyBaseLogger }) {
   const { registry, servers, provisioning, installationId, log } = deps
 
   async function run (now = new Date()): Promise<ReconcileReport> {

@@ -6,28 +6,28 @@ import type { AddressInfo } from 'node:net'
 
 export interface FakeSend {
   /** The message id the fake answered with. */
-  id: string;
-  body: Record<string, unknown>;
-  receivedAt: Date;
-  authorization: string;
+  id: string
+  body: Record<string, unknown>
+  receivedAt: Date
+  authorization: string
 }
 
 export interface FakeTelnyx {
   /** Pass as the SDK's baseURL. */
-  baseUrl: string;
+  baseUrl: string
   /** Requests accepted (authenticated, valid, not scripted to fail), oldest first. */
-  sent: FakeSend[];
+  sent: FakeSend[]
   /** Every request that reached the server, accepted or not; shows whether a client retried. */
-  readonly requestCount: number;
-  failNext(status: number, times?: number, body?: unknown): void;
-  setLatency(ms: number): void;
-  reset(): void;
-  close(): Promise<void>;
+  readonly requestCount: number
+  failNext(status: number, times?: number, body?: unknown): void
+  setLatency(ms: number): void
+  reset(): void
+  close(): Promise<void>
 }
 
 interface Failure {
-  status: number;
-  body: unknown;
+  status: number
+  body: unknown
 }
 
 // Telnyx answers errors as { errors: [{ code, title, detail }] }.

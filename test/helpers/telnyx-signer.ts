@@ -3,9 +3,9 @@ import { generateKeyPairSync, sign as edSign } from 'node:crypto'
 
 export interface TelnyxSigner {
   /** The raw 32-byte public key, base64: the format the Telnyx portal shows and the SDK expects. */
-  publicKeyBase64: string;
+  publicKeyBase64: string
   /** Headers as Node presents them (lower case). `timestamp` is Unix seconds, default now. */
-  sign(rawBody: string, timestamp?: number): Record<'telnyx-signature-ed25519' | 'telnyx-timestamp', string>;
+  sign(rawBody: string, timestamp?: number): Record<'telnyx-signature-ed25519' | 'telnyx-timestamp', string>
 }
 
 export function createTelnyxSigner (): TelnyxSigner {

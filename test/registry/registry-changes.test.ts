@@ -6,7 +6,7 @@ import t from 'tap'
 import { connect } from '../../src/db/pg-admin.js'
 import { createTelnyxSigner } from '../helpers/telnyx-signer.js'
 import { assignNumber, inboundEvent, postWebhook, uniqueNumber } from '../helpers/messaging-fixture.js'
-import { ANNOUNCED_TTL_MS } from '../../src/tenancy/tenant-directory.js'
+import { ANNOUNCED_TTL_MS } from '../../src/registry/tenant-directory.js'
 import { build, registerOrganization } from '../helper.js'
 
 t.test('the registry announces tenant changes that matter, and only those', async (t) => {

@@ -6,7 +6,7 @@ import jwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { createAuthService, type AccessClaims, type AuthService } from '../../auth/auth-service.js'
 import { ERRORS } from '../../errors.js'
-import type { TenantRecord } from '../../tenancy/tenant-directory.js'
+import type { TenantRecord } from '../../registry/tenant-directory.js'
 import type { TenantLease, TenantPrismaClient } from '../../tenancy/tenant-pool.js'
 
 export const JWT_ISSUER = 'church-sms'

@@ -2,12 +2,12 @@
 // inbound routing cache, phone numbers, the inbox and inbound processing with its counters.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { createConversationService, type ConversationService } from '../../messaging/conversation-service.js'
-import { createInboundService, newWebhookStats, type DeliveryStatusHandler, type InboundService, type WebhookStats } from '../../messaging/inbound-service.js'
-import { createPhoneNumberService, type PhoneNumberService } from '../../messaging/phone-number-service.js'
-import { createRouteCache, type RouteCache } from '../../messaging/route-cache.js'
-import { createTelnyxSender, type TelnyxSender } from '../../messaging/telnyx-sender.js'
-import { createTelnyxWebhookVerifier, type TelnyxWebhookVerifier } from '../../messaging/telnyx-webhook.js'
+import { createConversationService, type ConversationService } from '../../messaging/inbox/conversation-service.js'
+import { createInboundService, newWebhookStats, type DeliveryStatusHandler, type InboundService, type WebhookStats } from '../../messaging/inbound/inbound-service.js'
+import { createPhoneNumberService, type PhoneNumberService } from '../../registry/phone-numbers.js'
+import { createRouteCache, type RouteCache } from '../../registry/phone-routes.js'
+import { createTelnyxSender, type TelnyxSender } from '../../messaging/telnyx/sender.js'
+import { createTelnyxWebhookVerifier, type TelnyxWebhookVerifier } from '../../messaging/telnyx/webhook.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -8,7 +8,7 @@ import { latestVersion, loadMigrations, MIGRATION_SETS, migrateUp } from '../../
 import { startRegistryChanges, type RegistryChanges } from '../../registry/registry-changes.js'
 import { withClient, withDatabase } from '../../db/pg-admin.js'
 import { createRegistryClient, type RegistryClient } from '../../registry/registry-client.js'
-import { createServerDirectory, MAINTENANCE_DATABASE, type ServerDirectory } from '../../tenancy/servers.js'
+import { createServerDirectory, MAINTENANCE_DATABASE, type ServerDirectory } from '../../registry/servers.js'
 import { ensureTemplate } from '../../tenancy/template.js'
 import { createSecretBox, type SecretBox } from '../../util/secret-box.js'
 

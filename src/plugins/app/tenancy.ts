@@ -4,9 +4,9 @@ import fp from 'fastify-plugin'
 import { closeAdminPools } from '../../db/pg-admin.js'
 import type { FastifyInstance } from 'fastify'
 import { createBilling, type Billing } from '../../billing/billing-service.js'
-import { createProvisioningService, type ProvisioningService, type ProvisioningStep } from '../../tenancy/provisioning-service.js'
+import { createProvisioningService, type ProvisioningService, type ProvisioningStep } from '../../onboarding/sign-up.js'
 import { createReconciler, type Reconciler } from '../../tenancy/reconciler.js'
-import { createTenantDirectory, type TenantDirectory } from '../../tenancy/tenant-directory.js'
+import { createTenantDirectory, type TenantDirectory } from '../../registry/tenant-directory.js'
 import { createTenantPool, type TenantPool } from '../../tenancy/tenant-pool.js'
 
 declare module 'fastify' {

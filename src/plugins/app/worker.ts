@@ -4,11 +4,11 @@
 import fp from 'fastify-plugin'
 import PgBoss from 'pg-boss'
 import type { FastifyInstance } from 'fastify'
-import { createBroadcastService, type BroadcastService } from '../../messaging/broadcast-service.js'
-import { createDeliveryStatus, type DeliveryStatus } from '../../messaging/delivery-status.js'
-import { ensureQueues } from '../../messaging/send-queue.js'
-import { createTelnyxSender } from '../../messaging/telnyx-sender.js'
-import { createMessagingWorker, type MessagingWorker } from '../../messaging/worker.js'
+import { createBroadcastService, type BroadcastService } from '../../messaging/campaigns/broadcast-service.js'
+import { createDeliveryStatus, type DeliveryStatus } from '../../messaging/sending/delivery-status.js'
+import { ensureQueues } from '../../messaging/sending/send-queue.js'
+import { createTelnyxSender } from '../../messaging/telnyx/sender.js'
+import { createMessagingWorker, type MessagingWorker } from '../../messaging/sending/worker.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,0 +1,70 @@
+// The PostgreSQL servers that hold tenant databases: admin credentials (encrypted in the registry),
+// the default server taken from the configuration, and placement of new tenants.
+import type { RegistryClient } from './registry-client.js'
+import type { SecretBox } from '../util/secret-box.js'
+import { buildDatabaseUrl, parseDatabaseUrl } from '../db/pg-admin.js'
+
+export interface ServerRow {
+  id: string
+  name: string
+  host: string
+  port: number
+  adminUser: string
+  adminPasswordEncrypted: string
+  connectionBudget: number
+  status: string
+}
+
+/** Databases the admin connects to for CREATE/DROP DATABASE and the template lock. */
+export const MAINTENANCE_DATABASE = 'postgres'
+
+export function createServerDirectory (deps: { registry: RegistryClient, secretBox: SecretBox }) {
+  const { registry, secretBox } = deps
+
+  function adminUrl (server: ServerRow, database = MAINTENANCE_DATABASE): string {
+    return buildDatabaseUrl({
+      host: server.host,
+      port: server.port,
+      user: server.adminUser,
+      password: secretBox.decrypt(server.adminPasswordEncrypted),
+      database,
+      params: ''
+    })
+  }
+
+  /** Records (or refreshes) the server named `name` from an admin URL, e.g. the configured default. */
+  async function upsertFromUrl (name: string, url: string, connectionBudget: number): Promise<ServerRow> {
+    const parts = parseDatabaseUrl(url)
+    const data = {
+      host: parts.host,
+      port: parts.port,
+      adminUser: parts.user,
+      adminPasswordEncrypted: secretBox.encrypt(parts.password),
+      encryptionKeyId: secretBox.keyId,
+      connectionBudget
+    }
+    return await registry.databaseServer.upsert({ where: { name }, create: { name, ...data }, update: data })
+  }
+
+  async function list (): Promise<ServerRow[]> {
+    return await registry.databaseServer.findMany({ orderBy: { createdAt: 'asc' } })
+  }
+
+  async function get (id: string): Promise<ServerRow | null> {
+    return await registry.databaseServer.findUnique({ where: { id } })
+  }
+
+  /** The active server with the most free room, measured against its own tenant limit. */
+  async function pickForNewTenant (): Promise<ServerRow> {
+    const servers = await registry.databaseServer.findMany({ where: { status: 'ACTIVE' } })
+    const open = servers.filter((s) => s.tenantCount < s.maxTenants)
+    open.sort((a, b) => a.tenantCount / a.maxTenants - b.tenantCount / b.maxTenants)
+    const best = open[0]
+    if (best === undefined) throw new Error('no active database server has room for a new tenant')
+    return best
+  }
+
+  return { adminUrl, upsertFromUrl, list, get, pickForNewTenant }
+}
+
+export type ServerDirectory = ReturnType<typeof createServerDirectory>
