@@ -10,21 +10,11 @@ import errorHandler from './plugins/app/error-handler.js'
 import registry from './plugins/app/registry.js'
 import tenancy, { type TenancyOptions } from './plugins/app/tenancy.js'
 import auth from './plugins/app/auth.js'
-import healthRoutes from './routes/health.js'
-import authRoutes from './routes/auth.js'
-import meRoutes from './routes/me.js'
-import platformRoutes from './routes/platform.js'
-import worker from './plugins/app/worker.js'
-import memberRoutes from './routes/members.js'
-import branchRoutes from './routes/branches.js'
-import templateRoutes from './routes/templates.js'
-import messageRoutes from './routes/messages.js'
-import recurringRoutes from './routes/recurring-messages.js'
 import messaging from './plugins/app/messaging.js'
-import phoneNumberRoutes from './routes/phone-numbers.js'
-import conversationRoutes from './routes/conversations.js'
-import telnyxWebhookRoutes, { webhookStatsRoutes } from './routes/telnyx-webhook.js'
-import stripeWebhookRoutes from './routes/stripe-webhook.js'
+import worker from './plugins/app/worker.js'
+import publicRoutes from './routes/public/index.js'
+import tenantRoutes from './routes/tenant/index.js'
+import operatorRoutes from './routes/operator/index.js'
 
 export interface BuildOptions {
   /** false silences the logger (tests); otherwise a pino destination stream may be given. */
@@ -50,32 +40,26 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
+    // Start-up migrates the registry and the templates (waiting for another process's migration if
+    // one holds the lock): on a busy database that is more than avvio's default 10 s per plugin.
+    pluginTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 
+  // Plugins first, external then ours; each decorates the app with the services the routes use.
   await app.register(swagger)
   await app.register(errorHandler)
   await app.register(registry, { config })
   await app.register(tenancy, options.tenancy ?? {})
   await app.register(auth)
-  await app.register(healthRoutes)
-  await app.register(authRoutes)
-  await app.register(meRoutes)
-  await app.register(platformRoutes)
   await app.register(worker)
-  await app.register(memberRoutes)
-  await app.register(branchRoutes)
-  await app.register(templateRoutes)
-  await app.register(messageRoutes)
-  await app.register(recurringRoutes)
   await app.register(messaging)
-  await app.register(phoneNumberRoutes)
-  await app.register(conversationRoutes)
-  await app.register(telnyxWebhookRoutes)
-  await app.register(webhookStatsRoutes)
-  await app.register(stripeWebhookRoutes)
+  // Then the routes, in three encapsulated contexts: each decides what its routes get.
+  await app.register(publicRoutes)
+  await app.register(tenantRoutes)
+  await app.register(operatorRoutes)
   await app.ready()
   return app
 }

@@ -13,6 +13,12 @@ export type ErrorBody = Static<typeof ErrorSchema>
 export const errorResponses = (...statuses: number[]): Record<number, typeof ErrorSchema> =>
   Object.fromEntries(statuses.map((status) => [status, ErrorSchema]))
 
+/** A 204 answer has no body. */
+export const NoContentSchema = Type.Null()
+
+/** `:id` of a tenant's own record (member, branch, template, message, recurring message). */
+export const IdParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) })
+
 export const PageQuerySchema = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   cursor: Type.Optional(Type.String({ maxLength: 200 }))

@@ -51,10 +51,10 @@ export const BranchSchema = Type.Object({
   memberCount: Type.Integer(),
   createdAt: Type.String()
 })
+export const BranchListSchema = Type.Array(BranchSchema)
 export const BranchCreateSchema = Type.Object({
   name: Name,
   description: Type.Optional(Nullable(Type.String({ maxLength: 500 })))
 }, { additionalProperties: false })
 export const BranchUpdateSchema = Type.Partial(BranchCreateSchema, { additionalProperties: false })
 export const MemberIdsSchema = Type.Object({ memberIds: Type.Array(Id, { minItems: 1, maxItems: 10_000 }) }, { additionalProperties: false })
-export const IdParamsSchema = Type.Object({ id: Id })

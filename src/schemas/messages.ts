@@ -25,5 +25,6 @@ export const MessageSchema = Type.Object({
   createdAt: Type.String(),
   completedAt: Type.Union([Type.String(), Type.Null()])
 })
+export const CancelResultSchema = Type.Object({ id: Type.String(), status: Type.String() })
 export const MessageDetailSchema = Type.Intersect([MessageSchema, Type.Object({ counts: Type.Record(Type.String(), Type.Integer()) })])
 export const MessagePageSchema = Type.Object({ items: Type.Array(MessageSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) })

@@ -17,6 +17,7 @@ export const RecurringSchema = Type.Object({
   nextRunAt: Type.Union([Type.String(), Type.Null()]),
   lastRunAt: Type.Union([Type.String(), Type.Null()])
 })
+export const RecurringListSchema = Type.Array(RecurringSchema)
 export const RecurringCreateSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   schedule: Type.String({ minLength: 1, maxLength: 100 }),

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox'
 export const TemplateSchema = Type.Object({
   id: Type.String(), name: Type.String(), body: Type.String(), createdAt: Type.String(), updatedAt: Type.String()
 })
+export const TemplateListSchema = Type.Array(TemplateSchema)
 export const TemplateCreateSchema = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   body: Type.String({ minLength: 1, maxLength: 1600 })

@@ -34,7 +34,7 @@ t.test('starts on embedded PostgreSQL, serves, stops cleanly and restarts on the
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lifecycle-'))
   const port = String(await freePort())
   const first = start({ DATA_DIR: dataDir, PORT: port, HOST: '127.0.0.1' })
-  await first.waitFor(/Server listening/, 60_000)
+  await first.waitFor(/Server listening/, 150_000)
   const health = await fetch(`http://127.0.0.1:${port}/health`)
   t.equal(health.status, 200)
   const ready = await (await fetch(`http://127.0.0.1:${port}/ready`)).json() as { status: string }
@@ -46,7 +46,7 @@ t.test('starts on embedded PostgreSQL, serves, stops cleanly and restarts on the
   await t.rejects(fetch(`http://127.0.0.1:${pgPort ?? 0}`), 'embedded PostgreSQL stopped too')
 
   const second = start({ DATA_DIR: dataDir, PORT: port, HOST: '127.0.0.1' })
-  await second.waitFor(/Server listening/, 60_000)
+  await second.waitFor(/Server listening/, 150_000)
   t.notMatch(second.output(), /registry migrated/, 'second start reuses the migrated data')
   second.child.kill('SIGINT')
   t.equal(await second.exited, 0)

@@ -27,7 +27,7 @@ t.test('the standalone worker starts, reports ready, and stops cleanly on SIGTER
   child.stderr.on('data', (d: Buffer) => { out += d.toString() })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code) }))
 
-  const until = Date.now() + 60_000
+  const until = Date.now() + 150_000
   while (!/worker running/.test(out)) {
     if (Date.now() > until || child.exitCode !== null) throw new Error(`worker did not become ready:\n${out}`)
     await new Promise((resolve) => setTimeout(resolve, 50))

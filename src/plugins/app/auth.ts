@@ -1,13 +1,12 @@
 // Authentication for tenant routes: verify the access JWT (HS256 only, issuer, audience, expiry),
-// resolve the tenant and refuse suspended or deleted ones, then lease the tenant's database client
-// for the request and give it back when the response is sent or the request is aborted.
+// resolve the tenant and refuse suspended or deleted ones. The tenant route context
+// (src/routes/tenant/) runs it for each of its routes, then leases the tenant's database.
 import fp from 'fastify-plugin'
 import jwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { createAuthService, type AccessClaims, type AuthService } from '../../auth/auth-service.js'
 import { ERRORS } from '../../errors.js'
 import type { TenantRecord } from '../../registry/tenant-directory.js'
-import type { TenantLease, TenantPrismaClient } from '../../tenancy/tenant-pool.js'
 
 export const JWT_ISSUER = 'church-sms'
 export const JWT_AUDIENCE = 'church-sms-api'
@@ -16,12 +15,10 @@ declare module 'fastify' {
   interface FastifyInstance {
     auth: AuthService
     authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
-    attachTenantDb: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
   }
   interface FastifyRequest {
     claims: AccessClaims | null
     tenant: TenantRecord | null
-    tenantLease: TenantLease<TenantPrismaClient> | null
   }
 }
 
@@ -46,7 +43,6 @@ async function authPlugin (app: FastifyInstance): Promise<void> {
   }))
   app.decorateRequest('claims', null)
   app.decorateRequest('tenant', null)
-  app.decorateRequest('tenantLease', null)
 
   const touched = new Map<string, number>()
   const touch = (tenantId: string): void => {
@@ -81,41 +77,10 @@ async function authPlugin (app: FastifyInstance): Promise<void> {
     request.log = request.log.child({ tenantId: tenant.id })
     touch(tenant.id)
   })
-
-  app.decorate('attachTenantDb', async (request: FastifyRequest) => {
-    if (request.tenant === null) throw new ERRORS.Unauthorized('Not authenticated')
-    const lease = await app.pool.acquire(request.tenant.id)
-    // A client that went away while we waited for room gets no response, so onResponse would never
-    // give the lease back (onRequestAbort already ran, with nothing to release).
-    if (request.raw.aborted || request.raw.socket?.destroyed === true) {
-      lease.release()
-      throw new ERRORS.ServiceUnavailable('The client went away')
-    }
-    request.tenantLease = lease
-  })
-
-  const release = async (request: FastifyRequest): Promise<void> => {
-    request.tenantLease?.release()
-    request.tenantLease = null
-  }
-  app.addHook('onResponse', release)
-  app.addHook('onRequestAbort', release)
-  app.addHook('onTimeout', release)
 }
 
 function logTouchFailure (app: FastifyInstance, error: unknown): void {
   app.log.warn({ err: error }, 'could not record tenant access time')
-}
-
-/** The tenant database of an authenticated request. */
-export function tenantDb (request: FastifyRequest): TenantPrismaClient {
-  if (request.tenantLease === null) throw new ERRORS.Unauthorized('Not authenticated')
-  return request.tenantLease.client
-}
-
-export function claimsOf (request: FastifyRequest): AccessClaims & { tenant: TenantRecord } {
-  if (request.claims === null || request.tenant === null) throw new ERRORS.Unauthorized('Not authenticated')
-  return { ...request.claims, tenant: request.tenant }
 }
 
 export default fp(authPlugin, { name: 'auth', dependencies: ['tenancy'] })

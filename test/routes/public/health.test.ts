@@ -1,5 +1,5 @@
 import t from 'tap'
-import { build } from '../helper.js'
+import { build } from '../../helper.js'
 
 t.test('GET /health answers ok', async (t) => {
   const app = await build(t)

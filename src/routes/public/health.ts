@@ -1,18 +1,6 @@
 // Liveness and readiness for load balancers and Render's health check.
-import { Type } from '@sinclair/typebox'
+import { HealthSchema, ReadySchema } from '../../schemas/health.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-
-const HealthSchema = Type.Object({ status: Type.Literal('ok') })
-const ReadySchema = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('not_ready')]),
-  checks: Type.Object({
-    registry: Type.Boolean(),
-    registryMigrated: Type.Boolean(),
-    templateReady: Type.Boolean()
-  }),
-  registryVersion: Type.String(),
-  tenantSchemaVersion: Type.String()
-})
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', { schema: { tags: ['ops'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }))

@@ -1,10 +1,8 @@
 // The two-way inbox of the signed-in organization.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { errorResponses, PageQuerySchema } from '../schemas/common.js'
-import {
-  ConversationListSchema, ConversationMessageListSchema, ConversationMessageSchema, ConversationParamsSchema, ReadResultSchema, ReplyBodySchema
-} from '../schemas/conversations.js'
-import { claimsOf, tenantDb } from '../plugins/app/auth.js'
+import { errorResponses, PageQuerySchema } from '../../schemas/common.js'
+import { ConversationListSchema, ConversationMessageListSchema, ConversationMessageSchema, ConversationParamsSchema, ReadResultSchema, ReplyBodySchema } from '../../schemas/conversations.js'
+import { tenantOf } from './context.js'
 
 interface MessageRow {
   id: string
@@ -28,15 +26,13 @@ const messageView = (m: MessageRow) => ({
 })
 
 const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addHook('onRequest', app.authenticate)
-  app.addHook('preHandler', app.attachTenantDb)
   const tags = ['conversations']
   const security = [{ bearerAuth: [] }]
 
   app.get('/api/conversations', {
     schema: { tags, security, querystring: PageQuerySchema, response: { 200: ConversationListSchema, ...errorResponses(400, 401, 403) } }
   }, async (request) => {
-    const page = await app.conversations.list(tenantDb(request), request.query)
+    const page = await app.conversations.list(tenantOf(request).db, request.query)
     return {
       conversations: page.conversations.map((c) => ({
         id: c.id, member: c.member, lastMessageAt: c.lastMessageAt.toISOString(), lastMessagePreview: c.lastMessagePreview, unreadCount: c.unreadCount
@@ -48,21 +44,22 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/conversations/:id/messages', {
     schema: { tags, security, params: ConversationParamsSchema, querystring: PageQuerySchema, response: { 200: ConversationMessageListSchema, ...errorResponses(400, 401, 403, 404) } }
   }, async (request) => {
-    const page = await app.conversations.messages(tenantDb(request), request.params.id, request.query)
+    const page = await app.conversations.messages(tenantOf(request).db, request.params.id, request.query)
     return { messages: page.messages.map(messageView), nextCursor: page.nextCursor }
   })
 
   app.post('/api/conversations/:id/messages', {
     schema: { tags, security, params: ConversationParamsSchema, body: ReplyBodySchema, response: { 201: ConversationMessageSchema, ...errorResponses(400, 401, 402, 403, 404, 409, 502) } }
   }, async (request, reply) => {
-    const message = await app.conversations.reply(tenantDb(request), claimsOf(request).tenant, request.params.id, request.body.text)
+    const { db, tenant } = tenantOf(request)
+    const message = await app.conversations.reply(db, tenant, request.params.id, request.body.text)
     return await reply.status(201).send(messageView(message))
   })
 
   app.post('/api/conversations/:id/read', {
     schema: { tags, security, params: ConversationParamsSchema, response: { 200: ReadResultSchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => {
-    const conversation = await app.conversations.markRead(tenantDb(request), request.params.id)
+    const conversation = await app.conversations.markRead(tenantOf(request).db, request.params.id)
     return { id: conversation.id, unreadCount: conversation.unreadCount }
   })
 }

@@ -1,19 +1,16 @@
 // Branches (groups) and their members.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
-import { tenantDb } from '../plugins/app/auth.js'
-import { createBranchService } from '../members/branch-service.js'
-import { errorResponses } from '../schemas/common.js'
-import { BranchCreateSchema, BranchSchema, BranchUpdateSchema, IdParamsSchema, MemberIdsSchema } from '../schemas/members.js'
+import { tenantOf } from './context.js'
+import { createBranchService } from '../../members/branch-service.js'
+import { errorResponses, IdParamsSchema, NoContentSchema } from '../../schemas/common.js'
+import { BranchCreateSchema, BranchListSchema, BranchSchema, BranchUpdateSchema, MemberIdsSchema } from '../../schemas/members.js'
 
 const common = { tags: ['branches'], security: [{ bearerAuth: [] }] }
 
 const branchRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addHook('onRequest', app.authenticate)
-  app.addHook('preHandler', app.attachTenantDb)
-  const service = (request: Parameters<typeof tenantDb>[0]) => createBranchService(tenantDb(request))
+  const service = (request: Parameters<typeof tenantOf>[0]) => createBranchService(tenantOf(request).db)
 
-  app.get('/api/branches', { schema: { ...common, response: { 200: Type.Array(BranchSchema), ...errorResponses(401) } } },
+  app.get('/api/branches', { schema: { ...common, response: { 200: BranchListSchema, ...errorResponses(401) } } },
     async (request) => await service(request).list())
   app.get('/api/branches/:id', { schema: { ...common, params: IdParamsSchema, response: { 200: BranchSchema, ...errorResponses(401, 404) } } },
     async (request) => await service(request).get(request.params.id))
@@ -21,7 +18,7 @@ const branchRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => await reply.status(201).send(await service(request).create(request.body)))
   app.patch('/api/branches/:id', { schema: { ...common, params: IdParamsSchema, body: BranchUpdateSchema, response: { 200: BranchSchema, ...errorResponses(400, 401, 404, 409) } } },
     async (request) => await service(request).update(request.params.id, request.body))
-  app.delete('/api/branches/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
+  app.delete('/api/branches/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: NoContentSchema, ...errorResponses(401, 404) } } },
     async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send(null) })
   app.post('/api/branches/:id/members', { schema: { ...common, params: IdParamsSchema, body: MemberIdsSchema, response: { 200: BranchSchema, ...errorResponses(400, 401, 404) } } },
     async (request) => await service(request).addMembers(request.params.id, request.body.memberIds))

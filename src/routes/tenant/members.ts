@@ -1,21 +1,16 @@
 // Members: CRUD with search and cursor pages, and CSV import (its own text/csv parser and body limit).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
-import { tenantDb } from '../plugins/app/auth.js'
-import { createMemberService } from '../members/member-service.js'
-import { importMembers } from '../members/member-import.js'
-import { errorResponses } from '../schemas/common.js'
-import {
-  IdParamsSchema, ImportResultSchema, MemberCreateSchema, MemberListQuerySchema, MemberPageSchema, MemberSchema, MemberUpdateSchema
-} from '../schemas/members.js'
+import { tenantOf } from './context.js'
+import { createMemberService } from '../../members/member-service.js'
+import { importMembers } from '../../members/member-import.js'
+import { errorResponses, IdParamsSchema, NoContentSchema } from '../../schemas/common.js'
+import { ImportResultSchema, MemberCreateSchema, MemberListQuerySchema, MemberPageSchema, MemberSchema, MemberUpdateSchema } from '../../schemas/members.js'
 
 const IMPORT_BODY_LIMIT = 5 * 1024 * 1024
 const common = { tags: ['members'], security: [{ bearerAuth: [] }] }
 
 const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addHook('onRequest', app.authenticate)
-  app.addHook('preHandler', app.attachTenantDb)
-  const service = (request: Parameters<typeof tenantDb>[0]) => createMemberService(tenantDb(request))
+  const service = (request: Parameters<typeof tenantOf>[0]) => createMemberService(tenantOf(request).db)
 
   app.get('/api/members', { schema: { ...common, querystring: MemberListQuerySchema, response: { 200: MemberPageSchema, ...errorResponses(400, 401) } } },
     async (request) => await service(request).list(request.query))
@@ -25,7 +20,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => await reply.status(201).send(await service(request).create(request.body)))
   app.patch('/api/members/:id', { schema: { ...common, params: IdParamsSchema, body: MemberUpdateSchema, response: { 200: MemberSchema, ...errorResponses(400, 401, 404, 409) } } },
     async (request) => await service(request).update(request.params.id, request.body))
-  app.delete('/api/members/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
+  app.delete('/api/members/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: NoContentSchema, ...errorResponses(401, 404) } } },
     async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send(null) })
 
   await app.register(async (csv) => {
@@ -33,7 +28,7 @@ const memberRoutes: FastifyPluginAsyncTypebox = async (app) => {
     csv.post('/api/members/import', {
       bodyLimit: IMPORT_BODY_LIMIT,
       schema: { ...common, consumes: ['text/csv'], response: { 200: ImportResultSchema, ...errorResponses(400, 401, 413, 415) } }
-    }, async (request) => await importMembers(tenantDb(request), typeof request.body === 'string' ? request.body : ''))
+    }, async (request) => await importMembers(tenantOf(request).db, typeof request.body === 'string' ? request.body : ''))
   })
 }
 

@@ -1,15 +1,11 @@
 // POST /webhooks/stripe: the raw body is verified with the Stripe SDK before anything is parsed or
 // written; 200 is answered only once the event is committed, so Stripe retries failures.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
-import { createStripeWebhookHandler } from '../billing/stripe-webhooks.js'
-import { errorResponses } from '../schemas/common.js'
+import { createStripeWebhookHandler } from '../../billing/stripe-webhooks.js'
+import { errorResponses } from '../../schemas/common.js'
+import { StripeWebhookAckSchema } from '../../schemas/webhooks.js'
 
 const BODY_LIMIT = 1024 * 1024
-const StripeWebhookAckSchema = Type.Object({
-  received: Type.Boolean(),
-  status: Type.Union([Type.Literal('processed'), Type.Literal('duplicate'), Type.Literal('ignored')])
-})
 
 const stripeWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const handler = createStripeWebhookHandler({ registry: app.registry, webhookSecret: app.config.stripe.webhookSecret, log: app.log })

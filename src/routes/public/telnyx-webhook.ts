@@ -1,16 +1,12 @@
 // POST /webhooks/telnyx: the raw body is verified with the SDK before anything is parsed or written;
 // 200 is answered only once the event is committed (or deliberately ignored), so Telnyx retries failures.
-// Also GET /api/platform/webhooks, the operators' view of the webhook counters.
-import { operatorGuard } from '../auth/operator-token.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
-import { errorResponses } from '../schemas/common.js'
-import { ERRORS } from '../errors.js'
-import { parseTelnyxEvent, WebhookSignatureError, type TelnyxEvent } from '../messaging/telnyx/webhook.js'
+import { errorResponses } from '../../schemas/common.js'
+import { TelnyxWebhookAckSchema } from '../../schemas/webhooks.js'
+import { ERRORS } from '../../errors.js'
+import { parseTelnyxEvent, WebhookSignatureError, type TelnyxEvent } from '../../messaging/telnyx/webhook.js'
 
 const BODY_LIMIT = 1024 * 1024
-const WebhookAckSchema = Type.Object({ received: Type.Boolean(), outcome: Type.String() })
-const WebhookStatsSchema = Type.Record(Type.String(), Type.Integer())
 
 const telnyxWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Encapsulated: only this route sees the body as the exact string Telnyx signed.
@@ -19,7 +15,7 @@ const telnyxWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/webhooks/telnyx', {
     bodyLimit: BODY_LIMIT,
-    schema: { tags: ['webhooks'], response: { 200: WebhookAckSchema, ...errorResponses(400, 401, 413, 415) } }
+    schema: { tags: ['webhooks'], response: { 200: TelnyxWebhookAckSchema, ...errorResponses(400, 401, 413, 415) } }
   }, async (request) => {
     const stats = app.webhookStats
     stats.received++
@@ -58,18 +54,6 @@ const telnyxWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
       throw new ERRORS.InvalidWebhookSignature()
     }
   }
-}
-
-export const webhookStatsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addHook('onRequest', operatorGuard(app.config.platformAdminToken))
-
-  app.get('/api/platform/webhooks', {
-    schema: {
-      tags: ['platform'],
-      security: [{ bearerAuth: [] }],
-      response: { 200: Type.Object({ telnyx: WebhookStatsSchema, routeCacheSize: Type.Integer() }), ...errorResponses(401, 403) }
-    }
-  }, async () => ({ telnyx: { ...app.webhookStats }, routeCacheSize: app.phoneRoutes.size() }))
 }
 
 export default telnyxWebhookRoutes

@@ -1,9 +1,8 @@
 // Sign-up, login, token refresh and logout.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
 import rateLimit from '@fastify/rate-limit'
-import { errorResponses } from '../schemas/common.js'
-import { IdempotencyHeadersSchema, LoginBodySchema, RefreshBodySchema, RegisterBodySchema, TenantSelectionSchema, TokenPairSchema } from '../schemas/auth.js'
+import { IdempotencyHeadersSchema, LoginBodySchema, RefreshBodySchema, RegisterBodySchema, TenantSelectionSchema, TokenPairSchema } from '../../schemas/auth.js'
+import { errorResponses, NoContentSchema } from '../../schemas/common.js'
 
 const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // A coarse per-IP ceiling on every auth route; login failures are limited per email and IP as well.
@@ -35,7 +34,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => await app.auth.refresh(request.body.refreshToken))
 
   app.post('/api/auth/logout', {
-    schema: { tags: ['auth'], body: RefreshBodySchema, response: { 204: Type.Null(), ...errorResponses(400, 401) } }
+    schema: { tags: ['auth'], body: RefreshBodySchema, response: { 204: NoContentSchema, ...errorResponses(400, 401) } }
   }, async (request, reply) => {
     await app.auth.logout(request.body.refreshToken)
     return await reply.status(204).send(null)

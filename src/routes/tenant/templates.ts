@@ -1,20 +1,19 @@
 // Message templates and previews.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { Type } from '@sinclair/typebox'
-import { claimsOf, tenantDb } from '../plugins/app/auth.js'
-import { createTemplateService } from '../messaging/content/template-service.js'
-import { errorResponses } from '../schemas/common.js'
-import { IdParamsSchema } from '../schemas/members.js'
-import { PreviewRequestSchema, PreviewSchema, TemplateCreateSchema, TemplateSchema, TemplateUpdateSchema } from '../schemas/templates.js'
+import { tenantOf } from './context.js'
+import { createTemplateService } from '../../messaging/content/template-service.js'
+import { errorResponses, IdParamsSchema, NoContentSchema } from '../../schemas/common.js'
+import { PreviewRequestSchema, PreviewSchema, TemplateCreateSchema, TemplateListSchema, TemplateSchema, TemplateUpdateSchema } from '../../schemas/templates.js'
 
 const common = { tags: ['templates'], security: [{ bearerAuth: [] }] }
 
 const templateRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addHook('onRequest', app.authenticate)
-  app.addHook('preHandler', app.attachTenantDb)
-  const service = (request: Parameters<typeof tenantDb>[0]) => createTemplateService(tenantDb(request), claimsOf(request).tenant.name)
+  const service = (request: Parameters<typeof tenantOf>[0]) => {
+    const { db, tenant } = tenantOf(request)
+    return createTemplateService(db, tenant.name)
+  }
 
-  app.get('/api/templates', { schema: { ...common, response: { 200: Type.Array(TemplateSchema), ...errorResponses(401) } } },
+  app.get('/api/templates', { schema: { ...common, response: { 200: TemplateListSchema, ...errorResponses(401) } } },
     async (request) => await service(request).list())
   app.get('/api/templates/:id', { schema: { ...common, params: IdParamsSchema, response: { 200: TemplateSchema, ...errorResponses(401, 404) } } },
     async (request) => await service(request).get(request.params.id))
@@ -22,7 +21,7 @@ const templateRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => await reply.status(201).send(await service(request).create(request.body)))
   app.patch('/api/templates/:id', { schema: { ...common, params: IdParamsSchema, body: TemplateUpdateSchema, response: { 200: TemplateSchema, ...errorResponses(400, 401, 404, 409) } } },
     async (request) => await service(request).update(request.params.id, request.body))
-  app.delete('/api/templates/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: Type.Null(), ...errorResponses(401, 404) } } },
+  app.delete('/api/templates/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: NoContentSchema, ...errorResponses(401, 404) } } },
     async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send(null) })
   app.post('/api/templates/preview', { schema: { ...common, body: PreviewRequestSchema, response: { 200: PreviewSchema, ...errorResponses(400, 401, 404) } } },
     async (request) => await service(request).preview(request.body))

@@ -1,0 +1,10 @@
+// The operator context: /api/platform/*, behind the PLATFORM_ADMIN_TOKEN bearer token (disabled when
+// it is unset). Every route registered here is guarded without a line of its own; a new one is one line below.
+import type { FastifyInstance } from 'fastify'
+import { operatorGuard } from '../../auth/operator-token.js'
+
+export default async function operatorRoutes (app: FastifyInstance): Promise<void> {
+  app.addHook('onRequest', operatorGuard(app.config.platformAdminToken))
+  await app.register(import('./platform.js'))
+  await app.register(import('./webhooks.js'))
+}

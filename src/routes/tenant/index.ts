@@ -1,0 +1,17 @@
+// The tenant context: routes for the signed-in admin of one organization. Each route registered here
+// is authenticated and holds its tenant's database lease (see context.ts) without a line of its own;
+// handlers reach the tenant through tenantOf(request). A new tenant route is one line below.
+import type { FastifyInstance } from 'fastify'
+import { useTenantContext } from './context.js'
+
+export default async function tenantRoutes (app: FastifyInstance): Promise<void> {
+  useTenantContext(app)
+  await app.register(import('./me.js'))
+  await app.register(import('./members.js'))
+  await app.register(import('./branches.js'))
+  await app.register(import('./templates.js'))
+  await app.register(import('./messages.js'))
+  await app.register(import('./recurring-messages.js'))
+  await app.register(import('./conversations.js'))
+  await app.register(import('./phone-numbers.js'))
+}
