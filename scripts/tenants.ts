@@ -45,7 +45,7 @@ async function main (): Promise<number> {
           process.stdout.write(`registry at ${app.readiness.registryVersion}, templates at ${JSON.stringify(app.readiness.templates)}\n`)
           return 0
         }
-        const fleet = createFleetMigrator({ registry: app.registry, servers: app.servers, pool: app.pool, migrations: await loadMigrations(MIGRATION_SETS.tenant), log: app.log })
+        const fleet = createFleetMigrator({ registry: app.registry, tenants: app.tenants, servers: app.servers, pool: app.pool, migrations: await loadMigrations(MIGRATION_SETS.tenant), log: app.log })
         const report = await fleet.migrateAll({
           concurrency: Number(values.concurrency ?? '4'),
           onProgress: (done, total, r) => { process.stderr.write(`\r${done}/${total} tenants  migrated ${r.migrated.length}  up to date ${r.upToDate}  failed ${r.failed.length}`) }

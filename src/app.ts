@@ -8,8 +8,10 @@ import { loggerOptions } from './logger.js'
 import swagger from './plugins/external/swagger.js'
 import errorHandler from './plugins/app/error-handler.js'
 import registry from './plugins/app/registry.js'
-import tenancy, { type TenancyOptions } from './plugins/app/tenancy.js'
+import tenancy from './plugins/app/tenancy.js'
 import auth from './plugins/app/auth.js'
+import onboarding, { type OnboardingOptions } from './plugins/app/onboarding.js'
+import jobs from './plugins/app/jobs.js'
 import messaging from './plugins/app/messaging.js'
 import worker from './plugins/app/worker.js'
 import publicRoutes from './routes/public/index.js'
@@ -19,7 +21,8 @@ import operatorRoutes from './routes/operator/index.js'
 export interface BuildOptions {
   /** false silences the logger (tests); otherwise a pino destination stream may be given. */
   logger?: boolean | { stream: NodeJS.WritableStream }
-  tenancy?: TenancyOptions
+  /** Sign-up's test hooks (provisioning faults); the key predates src/onboarding/ and tests use it. */
+  tenancy?: OnboardingOptions
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -52,10 +55,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(swagger)
   await app.register(errorHandler)
   await app.register(registry, { config })
-  await app.register(tenancy, options.tenancy ?? {})
+  await app.register(tenancy)
   await app.register(auth)
-  await app.register(worker)
+  await app.register(onboarding, options.tenancy ?? {})
+  await app.register(jobs)
   await app.register(messaging)
+  await app.register(worker)
   // Then the routes, in three encapsulated contexts: each decides what its routes get.
   await app.register(publicRoutes)
   await app.register(tenantRoutes)

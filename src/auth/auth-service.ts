@@ -109,7 +109,7 @@ export function createAuthService (deps: AuthDeps) {
     await pool.withTenant(parsed.tenantId, async (db) => { await revokeToken(db, parsed) })
   }
 
-  /** Token pair for a freshly registered admin. */
+  /** Token pair for an admin read back by id (the replay of a finished sign-up). */
   async function tokensFor (tenantId: string, adminId: string): Promise<TokenPair> {
     return await pool.withTenant(tenantId, async (db) => {
       const admin = await db.admin.findUniqueOrThrow({ where: { id: adminId } })
@@ -117,7 +117,7 @@ export function createAuthService (deps: AuthDeps) {
     })
   }
 
-  return { login, refresh, logout, tokensFor }
+  return { login, refresh, logout, tokensFor, issueTokens }
 }
 
 export type AuthService = ReturnType<typeof createAuthService>

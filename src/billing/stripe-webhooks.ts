@@ -5,10 +5,11 @@ import type { FastifyBaseLogger } from 'fastify'
 import Stripe from 'stripe'
 import { ERRORS } from '../errors.js'
 import type { Prisma, SubscriptionStatus } from '../generated/registry/client.js'
-import type { RegistryClient } from '../registry/registry-client.js'
+import type { TenantStore, TenantWrites } from '../registry/tenants.js'
 
 export interface StripeWebhookDeps {
-  registry: Pick<RegistryClient, 'tenant' | 'webhookEvent' | '$transaction'>
+  /** The event's row, the tenant's change and its audit entry commit in one tenants transaction. */
+  tenants: Pick<TenantStore, 'transaction'>
   /** Unset in local mode: then every delivery is rejected, as none can be verified. */
   webhookSecret?: string | undefined
   log: Pick<FastifyBaseLogger, 'info' | 'warn'>
@@ -88,7 +89,7 @@ async function findTenant (tx: Tx, change: SubscriptionChange) {
 }
 
 export function createStripeWebhookHandler (deps: StripeWebhookDeps) {
-  const { registry, webhookSecret, log } = deps
+  const { webhookSecret, log } = deps
 
   function verify (rawBody: Buffer | string, signature: string | undefined): Stripe.Event {
     if (webhookSecret === undefined || webhookSecret === '' || signature === undefined || signature === '') {
@@ -110,7 +111,7 @@ export function createStripeWebhookHandler (deps: StripeWebhookDeps) {
   }
 
   /** Runs inside the event's transaction, after its WebhookEvent row was inserted. */
-  async function apply (tx: Tx, event: Stripe.Event, change: SubscriptionChange): Promise<WebhookResult> {
+  async function apply (tx: Tx, tenants: TenantWrites, event: Stripe.Event, change: SubscriptionChange): Promise<WebhookResult> {
     const found = await findTenant(tx, change)
     if (found === null) {
       log.warn({ eventId: event.id, type: event.type, subscriptionId: change.subscriptionId }, 'stripe event for no known tenant')
@@ -133,14 +134,11 @@ export function createStripeWebhookHandler (deps: StripeWebhookDeps) {
       return { status: 'ignored' }
     }
 
-    await tx.tenant.update({
-      where: { id: tenant.id },
-      data: {
-        subscriptionStatus: change.status,
-        subscriptionEventAt: eventAt,
-        ...(change.authoritative ? { stripeSubscriptionId: change.subscriptionId } : {}),
-        ...(change.trialEndsAt !== undefined ? { trialEndsAt: change.trialEndsAt } : {})
-      }
+    await tenants.setSubscription(tenant.id, {
+      subscriptionStatus: change.status,
+      subscriptionEventAt: eventAt,
+      ...(change.authoritative ? { stripeSubscriptionId: change.subscriptionId } : {}),
+      ...(change.trialEndsAt !== undefined ? { trialEndsAt: change.trialEndsAt } : {})
     })
     await tx.auditLog.create({
       data: {
@@ -158,11 +156,11 @@ export function createStripeWebhookHandler (deps: StripeWebhookDeps) {
     async handle (rawBody: Buffer | string, signature: string | undefined): Promise<WebhookResult> {
       const event = verify(rawBody, signature)
       const change = describe(event)
-      const result = await registry.$transaction(async (tx): Promise<WebhookResult> => {
+      const result = await deps.tenants.transaction(async (tenants, tx): Promise<WebhookResult> => {
         // ON CONFLICT DO NOTHING: a redelivery (even a concurrent one) inserts nothing and changes nothing.
         const inserted = await tx.webhookEvent.createMany({ data: [{ id: event.id, provider: 'stripe', type: event.type }], skipDuplicates: true })
         if (inserted.count === 0) return { status: 'duplicate' }
-        return change === null ? { status: 'ignored' } : await apply(tx, event, change)
+        return change === null ? { status: 'ignored' } : await apply(tx, tenants, event, change)
       })
       log.info({ eventId: event.id, type: event.type, outcome: result.status, ...('tenantId' in result && { tenantId: result.tenantId }) }, 'stripe webhook')
       return result

@@ -1,7 +1,9 @@
 // Sign-up as a recorded state machine: REQUESTED -> CUSTOMER_CREATED -> CHURCH_CREATED ->
 // DATABASE_CREATED -> SCHEMA_VERIFIED -> ADMIN_CREATED -> ACTIVE. Each step's effect is recorded in
 // ProvisioningRequest before the next begins, so that after a crash anywhere `rollback` (run here on
-// error, or later by the reconciler) knows exactly what to undo.
+// error, or later by the reconciler) knows exactly what to undo. It calls billing, the registry
+// (tenants.ts writes the Tenant row), tenancy (the database) and auth (the first token pair, issued
+// inside the one lease the new tenant's database is used under).
 import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RegistryClient } from '../registry/registry-client.js'
@@ -10,8 +12,9 @@ import type { Billing } from '../billing/billing-service.js'
 import { ERRORS } from '../errors.js'
 import { hashEmail, normalizeEmail } from '../auth/email.js'
 import { hashPassword } from '../auth/password.js'
+import type { AuthService, TokenPair } from '../auth/auth-service.js'
 import type { ServerDirectory } from '../registry/servers.js'
-import type { TenantDirectory } from '../registry/tenant-directory.js'
+import type { TenantStore } from '../registry/tenants.js'
 import type { TenantPool } from '../tenancy/tenant-pool.js'
 import { createTenantDatabase, dropTenantDatabase, generateDatabasePassword, tenantDatabaseName } from '../tenancy/tenant-database.js'
 
@@ -31,8 +34,9 @@ export class SimulatedCrash extends Error {
 export interface ProvisioningDeps {
   registry: RegistryClient
   servers: ServerDirectory
-  directory: TenantDirectory
+  tenants: Pick<TenantStore, 'transaction'>
   pool: TenantPool
+  auth: Pick<AuthService, 'issueTokens' | 'tokensFor'>
   billing: Billing
   secretBox: SecretBox
   emailHashKey: Buffer
@@ -56,7 +60,7 @@ export function newTenantId (): string {
 }
 
 export function createProvisioningService (deps: ProvisioningDeps) {
-  const { registry, servers, directory, pool, billing, secretBox, log } = deps
+  const { registry, servers, tenants, pool, billing, secretBox, log } = deps
   const step = async (name: ProvisioningStep, tenantId: string): Promise<void> => { await deps.afterStep?.(name, tenantId) }
 
   async function replayOrClaim (idempotencyKey: string, requestHash: string): Promise<RegistrationResult | undefined> {
@@ -72,14 +76,16 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     throw new ERRORS.RequestInProgress()
   }
 
-  async function register (input: RegistrationInput, options: { idempotencyKey?: string } = {}): Promise<RegistrationResult> {
+  /** Signs up: the organization, its database and its owner, and the owner's first token pair. */
+  async function register (input: RegistrationInput, options: { idempotencyKey?: string } = {}): Promise<TokenPair> {
     const email = normalizeEmail(input.email)
     const emailHash = hashEmail(deps.emailHashKey, email)
     const requestHash = createHash('sha256').update(JSON.stringify([email, input.firstName, input.lastName, input.churchName])).digest('hex')
     const idempotencyKey = options.idempotencyKey
     if (idempotencyKey !== undefined) {
       const replay = await replayOrClaim(idempotencyKey, requestHash)
-      if (replay !== undefined) return replay
+      // The retry of a finished sign-up gets a token pair of its own (its admin is read back for it).
+      if (replay !== undefined) return await deps.auth.tokensFor(replay.tenantId, replay.adminId)
     }
     const passwordHash = await hashPassword(input.password)
     const server = await servers.pickForNewTenant()
@@ -110,7 +116,7 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     }
   }
 
-  async function runSteps (requestId: string, tenantId: string, serverId: string, input: RegistrationInput, passwordHash: string): Promise<RegistrationResult> {
+  async function runSteps (requestId: string, tenantId: string, serverId: string, input: RegistrationInput, passwordHash: string): Promise<TokenPair> {
     const setState = (data: Record<string, unknown>) => registry.provisioningRequest.update({ where: { id: requestId }, data })
 
     const customer = await billing.createCustomer({ email: input.email, name: input.churchName, tenantId, idempotencyKey: `customer-${tenantId}` })
@@ -131,58 +137,53 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     const password = generateDatabasePassword()
     const databaseName = tenantDatabaseName(tenantId)
     await createTenantDatabase(servers.adminUrl(server), tenantId, password, deps.installationId)
-    await registry.$transaction([
-      registry.tenant.create({
-        data: {
-          id: tenantId,
-          churchId: church.id,
-          name: input.churchName,
-          email: input.email,
-          serverId,
-          databaseName,
-          databaseHost: server.host,
-          databasePort: server.port,
-          databaseUser: databaseName,
-          databasePasswordEncrypted: secretBox.encrypt(password),
-          encryptionKeyId: secretBox.keyId,
-          status: 'PROVISIONING',
-          schemaVersion: deps.expectedTenantVersion,
-          subscriptionStatus: 'TRIALING',
-          stripeSubscriptionId: trial.subscriptionId,
-          trialEndsAt: trial.trialEndsAt
-        }
-      }),
-      registry.databaseServer.update({ where: { id: serverId }, data: { tenantCount: { increment: 1 } } }),
-      registry.provisioningRequest.update({ where: { id: requestId }, data: { state: 'DATABASE_CREATED' } })
-    ])
+    await tenants.transaction(async (t, tx) => {
+      await t.create({
+        id: tenantId,
+        churchId: church.id,
+        name: input.churchName,
+        email: input.email,
+        serverId,
+        databaseName,
+        databaseHost: server.host,
+        databasePort: server.port,
+        databaseUser: databaseName,
+        databasePasswordEncrypted: secretBox.encrypt(password),
+        encryptionKeyId: secretBox.keyId,
+        schemaVersion: deps.expectedTenantVersion,
+        stripeSubscriptionId: trial.subscriptionId,
+        trialEndsAt: trial.trialEndsAt
+      })
+      await tx.provisioningRequest.update({ where: { id: requestId }, data: { state: 'DATABASE_CREATED' } })
+    })
     await step('DATABASE_CREATED', tenantId)
 
-    // Connecting as the tenant's own role proves the role, the grants and the cloned schema together.
-    const version = await pool.withTenant(tenantId, async (db) => {
+    // One lease on the new database for the rest of the sign-up, the first token pair included.
+    return await pool.withTenant(tenantId, async (db) => {
+      // Connecting as the tenant's own role proves the role, the grants and the cloned schema together.
       const rows = await db.$queryRaw<Array<{ version: string }>>`SELECT version FROM migrator.applied ORDER BY version DESC LIMIT 1`
-      return rows[0]?.version
+      const version = rows[0]?.version
+      if (version !== deps.expectedTenantVersion) throw new Error(`tenant database is at schema ${version ?? 'none'}, expected ${deps.expectedTenantVersion}`)
+      await setState({ state: 'SCHEMA_VERIFIED' })
+      await step('SCHEMA_VERIFIED', tenantId)
+
+      const admin = await db.admin.create({
+        data: { email: input.email, passwordHash, firstName: input.firstName, lastName: input.lastName, role: 'OWNER' }
+      })
+      await registry.$transaction([
+        registry.adminEmailIndex.create({ data: { emailHash: hashEmail(deps.emailHashKey, input.email), tenantId, adminId: admin.id } }),
+        registry.provisioningRequest.update({ where: { id: requestId }, data: { state: 'ADMIN_CREATED' } })
+      ])
+      await step('ADMIN_CREATED', tenantId)
+
+      const result: RegistrationResult = { tenantId, adminId: admin.id, email: input.email }
+      await tenants.transaction(async (t, tx) => {
+        await t.activate(tenantId)
+        await tx.provisioningRequest.update({ where: { id: requestId }, data: { state: 'ACTIVE', result: { ...result }, lockedUntil: null } })
+      })
+      await step('ACTIVE', tenantId)
+      return await deps.auth.issueTokens(db, tenantId, admin)
     })
-    if (version !== deps.expectedTenantVersion) throw new Error(`tenant database is at schema ${version ?? 'none'}, expected ${deps.expectedTenantVersion}`)
-    await setState({ state: 'SCHEMA_VERIFIED' })
-    await step('SCHEMA_VERIFIED', tenantId)
-
-    const admin = await pool.withTenant(tenantId, async (db) => await db.admin.create({
-      data: { email: input.email, passwordHash, firstName: input.firstName, lastName: input.lastName, role: 'OWNER' }
-    }))
-    await registry.$transaction([
-      registry.adminEmailIndex.create({ data: { emailHash: hashEmail(deps.emailHashKey, input.email), tenantId, adminId: admin.id } }),
-      registry.provisioningRequest.update({ where: { id: requestId }, data: { state: 'ADMIN_CREATED' } })
-    ])
-    await step('ADMIN_CREATED', tenantId)
-
-    const result: RegistrationResult = { tenantId, adminId: admin.id, email: input.email }
-    await registry.$transaction([
-      registry.tenant.update({ where: { id: tenantId }, data: { status: 'ACTIVE', lastAccessedAt: new Date() } }),
-      registry.provisioningRequest.update({ where: { id: requestId }, data: { state: 'ACTIVE', result: { ...result }, lockedUntil: null } })
-    ])
-    directory.invalidate(tenantId)
-    await step('ACTIVE', tenantId)
-    return result
   }
 
   /**
@@ -193,13 +194,11 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     await pool.evict(tenantId)
     const server = serverId === null ? null : await servers.get(serverId)
     if (server !== null) await dropTenantDatabase(servers.adminUrl(server), tenantId)
-    await registry.$transaction(async (tx) => {
+    await tenants.transaction(async (t, tx) => {
       await tx.adminEmailIndex.deleteMany({ where: { tenantId } })
-      const removed = await tx.tenant.deleteMany({ where: { id: tenantId } })
-      if (removed.count > 0 && server !== null) await tx.databaseServer.update({ where: { id: server.id }, data: { tenantCount: { decrement: 1 } } })
+      await t.remove(tenantId, server?.id ?? null)
       if (churchId !== null) await tx.church.deleteMany({ where: { id: churchId } })
     })
-    directory.invalidate(tenantId)
   }
 
   /** Undoes whatever a non-active request created. Idempotent: safe to run again after a crash. */

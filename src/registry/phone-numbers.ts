@@ -1,24 +1,19 @@
 // Assigning numbers to organizations: PhoneNumberRegistry is the inbound routing table (a number
 // belongs to one tenant only) and Tenant.primaryPhoneNumber is the number replies are sent from.
 import type { RegistryClient } from './registry-client.js'
-import type { TenantDirectory } from './tenant-directory.js'
 import { ERRORS } from '../errors.js'
 import type { RouteCache } from './phone-routes.js'
+import type { TenantStore } from './tenants.js'
 import { isE164 } from '../util/phone.js'
 
 export interface PhoneNumberView { phoneNumber: string, isPrimary: boolean, createdAt: Date }
 
 export function createPhoneNumberService (deps: {
   registry: RegistryClient
-  directory: Pick<TenantDirectory, 'invalidate'>
+  tenants: Pick<TenantStore, 'transaction'>
   routes: Pick<RouteCache, 'invalidate'>
 }) {
-  const { registry, directory, routes } = deps
-
-  const forget = (tenantId: string, phoneNumber: string): void => {
-    routes.invalidate(phoneNumber)
-    directory.invalidate(tenantId)
-  }
+  const { registry, tenants, routes } = deps
 
   async function list (tenantId: string): Promise<PhoneNumberView[]> {
     const [tenant, rows] = await Promise.all([
@@ -39,8 +34,8 @@ export function createPhoneNumberService (deps: {
       // Released between our insert and read: claim again.
       if (owner === null) return await add(tenantId, phoneNumber)
     }
-    await registry.tenant.updateMany({ where: { id: tenantId, primaryPhoneNumber: null }, data: { primaryPhoneNumber: phoneNumber } })
-    forget(tenantId, phoneNumber)
+    await tenants.transaction(async (t) => { await t.setPrimaryPhoneNumber(tenantId, phoneNumber, { onlyIfUnset: true }) })
+    routes.invalidate(phoneNumber)
     const view = (await list(tenantId)).find((v) => v.phoneNumber === phoneNumber)
     if (view === undefined) throw new ERRORS.NotFound('Phone number')
     return { view, created: inserted.count === 1 }
@@ -48,15 +43,15 @@ export function createPhoneNumberService (deps: {
 
   /** Releases the number at once; the next oldest number (if any) becomes primary. */
   async function remove (tenantId: string, phoneNumber: string): Promise<void> {
-    await registry.$transaction(async (tx) => {
+    await tenants.transaction(async (t, tx) => {
       const deleted = await tx.phoneNumberRegistry.deleteMany({ where: { phoneNumber, tenantId } })
       if (deleted.count === 0) throw new ERRORS.NotFound('Phone number')
       const tenant = await tx.tenant.findUnique({ where: { id: tenantId }, select: { primaryPhoneNumber: true } })
       if (tenant?.primaryPhoneNumber !== phoneNumber) return
       const next = await tx.phoneNumberRegistry.findFirst({ where: { tenantId }, orderBy: [{ createdAt: 'asc' }, { phoneNumber: 'asc' }] })
-      await tx.tenant.update({ where: { id: tenantId }, data: { primaryPhoneNumber: next?.phoneNumber ?? null } })
+      await t.setPrimaryPhoneNumber(tenantId, next?.phoneNumber ?? null)
     })
-    forget(tenantId, phoneNumber)
+    routes.invalidate(phoneNumber)
   }
 
   return { list, add, remove }

@@ -1,5 +1,6 @@
 // The PostgreSQL servers that hold tenant databases: admin credentials (encrypted in the registry),
 // the default server taken from the configuration, and placement of new tenants.
+import type { Prisma } from '../generated/registry/client.js'
 import type { RegistryClient } from './registry-client.js'
 import type { SecretBox } from '../util/secret-box.js'
 import { buildDatabaseUrl, parseDatabaseUrl } from '../db/pg-admin.js'
@@ -17,6 +18,11 @@ export interface ServerRow {
 
 /** Databases the admin connects to for CREATE/DROP DATABASE and the template lock. */
 export const MAINTENANCE_DATABASE = 'postgres'
+
+/** Moves a server's tenant count with its tenant rows (called by tenants.ts, in the same transaction). */
+export async function adjustTenantCount (tx: Prisma.TransactionClient, serverId: string, delta: 1 | -1): Promise<void> {
+  await tx.databaseServer.update({ where: { id: serverId }, data: { tenantCount: delta > 0 ? { increment: 1 } : { decrement: 1 } } })
+}
 
 export function createServerDirectory (deps: { registry: RegistryClient, secretBox: SecretBox }) {
   const { registry, secretBox } = deps

@@ -5,13 +5,14 @@ import type { RegistryClient } from '../registry/registry-client.js'
 import { connect } from '../db/pg-admin.js'
 import { latestVersion, migrateUp, type Migration } from '../db/migrator.js'
 import type { ServerDirectory } from '../registry/servers.js'
+import type { TenantStore } from '../registry/tenants.js'
 import { ensureTemplate, grantTenantGroup } from './template.js'
 import type { TenantPool } from './tenant-pool.js'
 
 export interface FleetReport { total: number, migrated: string[], upToDate: number, failed: Array<{ tenantId: string, error: string }> }
 
-export function createFleetMigrator (deps: { registry: RegistryClient, servers: ServerDirectory, pool: TenantPool, migrations: Migration[], log: FastifyBaseLogger }) {
-  const { registry, servers, pool, migrations, log } = deps
+export function createFleetMigrator (deps: { registry: RegistryClient, tenants: Pick<TenantStore, 'setSchemaVersion'>, servers: ServerDirectory, pool: TenantPool, migrations: Migration[], log: FastifyBaseLogger }) {
+  const { registry, tenants, servers, pool, migrations, log } = deps
   const latest = latestVersion(migrations)
 
   async function migrateTenant (tenant: { id: string, serverId: string, databaseName: string }): Promise<string[]> {
@@ -31,10 +32,8 @@ export function createFleetMigrator (deps: { registry: RegistryClient, servers: 
     } finally {
       await client.end()
     }
-    await registry.$transaction([
-      registry.tenant.update({ where: { id: tenant.id }, data: { schemaVersion: latest } }),
-      registry.tenantMigration.update({ where: { tenantId_version: { tenantId: tenant.id, version: latest } }, data: { status: 'APPLIED', finishedAt: new Date() } })
-    ])
+    await tenants.setSchemaVersion(tenant.id, latest, async (tx) =>
+      await tx.tenantMigration.update({ where: { tenantId_version: { tenantId: tenant.id, version: latest } }, data: { status: 'APPLIED', finishedAt: new Date() } }))
     // Cached clients were built for the old schema's grants; the next request builds a fresh one.
     if (applied.length > 0) await pool.evict(tenant.id)
     return applied

@@ -6,6 +6,7 @@ import { createStripeWebhookHandler } from '../../src/billing/stripe-webhooks.js
 import { MIGRATION_SETS, loadMigrations, migrateUp } from '../../src/db/migrator.js'
 import { withClient } from '../../src/db/pg-admin.js'
 import { createRegistryClient } from '../../src/registry/registry-client.js'
+import { createTenantStore } from '../../src/registry/tenants.js'
 import { createTestDatabase } from '../helper.js'
 
 const SECRET = 'whsec_test_secret_for_the_fake'
@@ -17,7 +18,9 @@ await withClient(url, async (client) => { await migrateUp(client, migrations) })
 const registry = createRegistryClient(url, 4)
 t.teardown(() => registry.$disconnect())
 
-const handler = createStripeWebhookHandler({ registry, webhookSecret: SECRET, log })
+// No process caches tenants here: the tenants module's invalidation has nobody to tell.
+const tenants = createTenantStore({ registry, directory: { invalidate: () => {} } })
+const handler = createStripeWebhookHandler({ tenants, webhookSecret: SECRET, log })
 const server = await registry.databaseServer.create({
   data: { name: 'test-server', host: '127.0.0.1', port: 5432, adminUser: 'postgres', adminPasswordEncrypted: 'x', encryptionKeyId: 'k1' }
 })
@@ -131,7 +134,7 @@ t.test('a bad signature is rejected and nothing is written', async (t) => {
     ['tampered body', handler.handle(tampered, signature)],
     ['no header', handler.handle(body, undefined)],
     ['garbage header', handler.handle(body, 'nonsense')],
-    ['local mode', createStripeWebhookHandler({ registry, log }).handle(body, signature)]
+    ['local mode', createStripeWebhookHandler({ tenants, log }).handle(body, signature)]
   ] as const) {
     await t.rejects(attempt, { code: 'INVALID_WEBHOOK_SIGNATURE', statusCode: 401 }, name)
   }

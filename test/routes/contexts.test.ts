@@ -7,6 +7,7 @@ import t from 'tap'
 import auth from '../../src/plugins/app/auth.js'
 import errorHandler from '../../src/plugins/app/error-handler.js'
 import registry from '../../src/plugins/app/registry.js'
+import onboarding from '../../src/plugins/app/onboarding.js'
 import tenancy from '../../src/plugins/app/tenancy.js'
 import { tenantOf, useTenantContext } from '../../src/routes/tenant/context.js'
 import { build, registerOrganization, testConfig } from '../helper.js'
@@ -21,6 +22,7 @@ t.test('a route added to the tenant context is authenticated and leased without 
   await app.register(registry, { config: await testConfig() })
   await app.register(tenancy)
   await app.register(auth)
+  await app.register(onboarding)
   await app.register(async (context) => {
     useTenantContext(context)
     context.get('/probe', async (request) => {
@@ -31,7 +33,7 @@ t.test('a route added to the tenant context is authenticated and leased without 
   })
   await app.ready()
   const created = await app.provisioning.register({ email: 'probe@example.org', password: 'correct horse battery staple', firstName: 'P', lastName: 'Q', churchName: 'Probe' })
-  const { accessToken } = await app.auth.tokensFor(created.tenantId, created.adminId)
+  const { accessToken } = created
 
   const anonymous = await app.inject({ method: 'GET', url: '/probe' })
   t.equal(anonymous.statusCode, 401)

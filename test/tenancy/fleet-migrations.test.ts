@@ -32,7 +32,7 @@ t.test('a new tenant migration reaches every tenant, isolating failures, and res
   // Tenant B already has a conflicting table, so its migration fails and must not affect A.
   await withClient(withDatabase(admin, `tenant_${b.tenantId}`), async (c) => { await c.query('CREATE TABLE "FleetProbe" (id integer)') })
 
-  const fleet = createFleetMigrator({ registry: app.registry, servers: app.servers, pool: app.pool, migrations, log: app.log })
+  const fleet = createFleetMigrator({ registry: app.registry, tenants: app.tenants, servers: app.servers, pool: app.pool, migrations, log: app.log })
   const progress: number[] = []
   const report = await fleet.migrateAll({ concurrency: 2, onProgress: (done) => progress.push(done) })
   t.same(report.migrated, [a.tenantId])

@@ -1,6 +1,7 @@
-// Processing of verified Telnyx webhooks: message.received is routed by the number it was sent to,
-// stored once in that tenant's database (member, conversation, message, consent) in one transaction,
-// and consent keywords are answered after the commit. Status events go to the delivery-status handler.
+// Inbound messages (verified and parsed by the Telnyx pipeline): routed by the number they were sent to,
+// stored once in that tenant's database (member, conversation, message, consent) atomically, and
+// consent keywords answered after the commit. The provider's unique message id is what makes a retried
+// or duplicated delivery store nothing: ProcessedWebhookEvent only records the events that stored one.
 import { randomUUID } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import type { TenantPool, TenantPrismaClient, TenantSql } from '../../tenancy/tenant-pool.js'
@@ -8,28 +9,10 @@ import type { TenantDirectory } from '../../registry/tenant-directory.js'
 import { classifyKeyword, consentReply, type ConsentKeyword } from './consent-keywords.js'
 import type { RouteCache } from '../../registry/phone-routes.js'
 import type { TelnyxSender } from '../telnyx/sender.js'
-import type { MessageReceivedEvent, TelnyxMessageEvent } from '../telnyx/webhook.js'
+import type { MessageReceivedEvent } from '../telnyx/webhook.js'
 
-export interface DeliveryStatusHandler { handle: (event: TelnyxMessageEvent) => Promise<unknown> }
-
-export interface WebhookStats {
-  received: number
-  stored: number
-  duplicates: number
-  unrouted: number
-  ignored: number
-  invalid: number
-  rejected: number
-  statusEvents: number
-  replies: number
-  replyFailures: number
-}
-
-export type InboundOutcome = 'stored' | 'duplicate' | 'unrouted' | 'ignored' | 'status'
-
-export const newWebhookStats = (): WebhookStats => ({
-  received: 0, stored: 0, duplicates: 0, unrouted: 0, ignored: 0, invalid: 0, rejected: 0, statusEvents: 0, replies: 0, replyFailures: 0
-})
+/** What became of an inbound message, and of the consent reply it asked for (if any). */
+export interface InboundResult { outcome: 'stored' | 'duplicate' | 'unrouted', reply?: 'sent' | 'failed' }
 
 type Tx = Parameters<Parameters<TenantPrismaClient['$transaction']>[0]>[0]
 
@@ -40,19 +23,17 @@ const PREVIEW_LENGTH = 160
 // $1 event id, $2 event type, $3 new member id, $4 sender, $5 new conversation id, $6 received at (ISO),
 // $7 preview, $8 new message id, $9 text, $10 media (JSON), $11 provider message id, $12 our number.
 // The member is looked up before it is inserted: an upsert that "updates" an existing row to itself
-// still writes a new row version and its index entries for every message.
+// still writes a new row version and its index entries for every message. The event is recorded from
+// the message insert, so it is recorded exactly when (and only when) its message is.
 // Timestamps go in as ISO text and are stored as UTC, as Prisma stores TIMESTAMP(3) columns.
 const STORE_FAST = {
-  name: 'inbound-store-fast-v1',
+  name: 'inbound-store-fast-v2',
   text: `
-    WITH ev AS (
-      INSERT INTO "ProcessedWebhookEvent" (id, type) VALUES ($1, $2)
-      ON CONFLICT (id) DO NOTHING RETURNING id
-    ), found AS (
-      SELECT id FROM "Member" WHERE phone = $4 AND EXISTS (SELECT 1 FROM ev)
+    WITH found AS (
+      SELECT id FROM "Member" WHERE phone = $4
     ), added AS (
       INSERT INTO "Member" (id, "firstName", "lastName", phone, "isContact", "updatedAt")
-      SELECT $3, '', '', $4, true, now() FROM ev WHERE NOT EXISTS (SELECT 1 FROM "Member" WHERE phone = $4)
+      SELECT $3, '', '', $4, true, now() WHERE NOT EXISTS (SELECT 1 FROM found)
       ON CONFLICT (phone) DO NOTHING RETURNING id
     ), m AS (
       SELECT id FROM found UNION ALL SELECT id FROM added
@@ -68,6 +49,9 @@ const STORE_FAST = {
       INSERT INTO "ConversationMessage" (id, "conversationId", direction, body, media, "providerMessageId", status, "fromNumber", "toNumber", "createdAt")
       SELECT $8, conv.id, 'INBOUND'::"Direction", $9, $10::jsonb, $11, 'received', $4, $12, $6::timestamptz AT TIME ZONE 'UTC' FROM conv
       ON CONFLICT ("providerMessageId") DO NOTHING RETURNING id, "conversationId"
+    ), ev AS (
+      INSERT INTO "ProcessedWebhookEvent" (id, type) SELECT $1, $2 FROM msg
+      ON CONFLICT (id) DO NOTHING RETURNING id
     ), bumped AS (
       UPDATE "Conversation" c SET
         "unreadCount" = c."unreadCount" + 1,
@@ -78,8 +62,8 @@ const STORE_FAST = {
       WHERE c.id = msg."conversationId" AND NOT conv.fresh
       RETURNING c.id
     )
-    SELECT (SELECT count(*) FROM ev)::int AS fresh, (SELECT count(*) FROM conv)::int AS conversations,
-      (SELECT count(*) FROM msg)::int AS inserted, (SELECT count(*) FROM bumped)::int AS bumped`
+    SELECT (SELECT count(*) FROM conv)::int AS conversations, (SELECT count(*) FROM msg)::int AS inserted,
+      (SELECT count(*) FROM ev)::int AS recorded, (SELECT count(*) FROM bumped)::int AS bumped`
 }
 
 const utc = (d: Date): string => d.toISOString()
@@ -89,89 +73,52 @@ export function createInboundService (deps: {
   pool: Pick<TenantPool, 'withTenant'>
   directory: Pick<TenantDirectory, 'get'>
   sender: Pick<TelnyxSender, 'send'>
-  deliveryStatus: () => DeliveryStatusHandler | undefined
-  stats: WebhookStats
   log: FastifyBaseLogger
 }) {
-  const { routes, pool, directory, sender, stats, log } = deps
+  const { routes, pool, directory, sender, log } = deps
 
-  async function handle (event: TelnyxMessageEvent): Promise<InboundOutcome> {
-    if (isReceived(event)) return await received(event)
-    const handler = deps.deliveryStatus()
-    if (handler === undefined) {
-      stats.ignored++
-      return 'ignored'
-    }
-    stats.statusEvents++
-    await handler.handle(event)
-    return 'status'
-  }
-
-  async function received (event: MessageReceivedEvent): Promise<InboundOutcome> {
+  async function receive (event: MessageReceivedEvent): Promise<InboundResult> {
     const p = event.data.payload
     const to = p.to[0]?.phone_number ?? ''
     const tenantId = await routes.tenantFor(to)
     if (tenantId === null) {
-      stats.unrouted++
       log.warn({ eventId: event.data.id, to }, 'inbound message for a number no organization owns')
-      return 'unrouted'
+      return { outcome: 'unrouted' }
     }
     return await pool.withTenant(tenantId, async (db, lease) => {
       // Plain texts (the bulk) take one statement; consent keywords and the rare race the fast path
       // cannot settle take the transaction.
       const plain = classifyKeyword(event.data.payload.text) === null
       const fast = plain ? await storeFast(lease.sql, event, to) : 'fallback'
-      const result = fast !== 'fallback' ? fast : await storeInTransaction(db, event, to, plain)
-      if (result === 'duplicate') {
-        stats.duplicates++
-        return 'duplicate'
-      }
-      stats.stored++
-      if (result !== 'stored') await reply(db, tenantId, result)
-      return 'stored'
+      const result = fast !== 'fallback' ? fast : await db.$transaction(async (tx) => await store(tx, event, to))
+      if (result === 'duplicate' || result === 'stored') return { outcome: result }
+      return { outcome: 'stored', reply: await reply(db, tenantId, result) }
     })
   }
 
   /**
-   * One statement (so atomic without a transaction): event id, member, conversation, message and the
-   * counters, which move only when the message row is inserted. 'fallback' when the event is new but
-   * the member or conversation was created concurrently by a statement this one cannot see.
+   * One statement (so atomic without a transaction): member, conversation, message, its event record
+   * and the counters, which move only when the message row is inserted. 'fallback' when the member or
+   * conversation was created concurrently by a statement this one cannot see: nothing was stored.
    * Plain pg with a named statement: each connection parses and plans it once, and Prisma's per-query
    * work is skipped; together that halved the cost of this, the busiest statement of the product.
    */
   async function storeFast (sql: TenantSql, event: MessageReceivedEvent, to: string): Promise<'duplicate' | 'stored' | 'fallback'> {
     const p = event.data.payload
-    const { rows: [row] } = await sql.query<{ fresh: number, conversations: number, inserted: number }>({
+    const { rows: [row] } = await sql.query<{ conversations: number, inserted: number }>({
       name: STORE_FAST.name,
       text: STORE_FAST.text,
       values: [event.data.id, event.data.event_type, randomUUID(), p.from.phone_number, randomUUID(), utc(receivedAtOf(event)),
         previewOf(event), randomUUID(), p.text, mediaJson(event), p.id, to]
     })
-    if (row === undefined || row.fresh === 0) return 'duplicate'
-    if (row.conversations === 0) return 'fallback'
+    if (row === undefined || row.conversations === 0) return 'fallback'
     return row.inserted === 1 ? 'stored' : 'duplicate'
   }
 
-  async function storeInTransaction (db: TenantPrismaClient, event: MessageReceivedEvent, to: string, eventRecorded: boolean): Promise<'duplicate' | 'stored' | PendingReply> {
-    try {
-      return await db.$transaction(async (tx) => await store(tx, event, to, eventRecorded))
-    } catch (error) {
-      // The fast path already recorded the event id: forget it so that Telnyx's retry is processed.
-      if (eventRecorded) await db.processedWebhookEvent.deleteMany({ where: { id: event.data.id } }).catch(() => {})
-      throw error
-    }
-  }
-
-  async function store (tx: Tx, event: MessageReceivedEvent, to: string, eventRecorded = false): Promise<'duplicate' | 'stored' | PendingReply> {
+  async function store (tx: Tx, event: MessageReceivedEvent, to: string): Promise<'duplicate' | 'stored' | PendingReply> {
     const p = event.data.payload
     const from = p.from.phone_number
     const receivedAt = receivedAtOf(event)
-    if (!eventRecorded) {
-      const first = await tx.$queryRaw<Array<{ id: string }>>`
-        INSERT INTO "ProcessedWebhookEvent" (id, type) VALUES (${event.data.id}, ${event.data.event_type})
-        ON CONFLICT (id) DO NOTHING RETURNING id`
-      if (first.length === 0) return 'duplicate'
-    }
     const [member] = await tx.$queryRaw<Array<{ id: string }>>`
       INSERT INTO "Member" (id, "firstName", "lastName", phone, "isContact", "updatedAt")
       VALUES (${randomUUID()}, '', '', ${from}, true, now())
@@ -190,6 +137,8 @@ export function createInboundService (deps: {
         ${utc(receivedAt)}::timestamptz AT TIME ZONE 'UTC')
       ON CONFLICT ("providerMessageId") DO NOTHING RETURNING id`
     if (inserted.length === 0) return 'duplicate'
+    await tx.$executeRaw`
+      INSERT INTO "ProcessedWebhookEvent" (id, type) VALUES (${event.data.id}, ${event.data.event_type}) ON CONFLICT (id) DO NOTHING`
     const preview = previewOf(event)
     // Telnyx may deliver out of order: an older message counts as unread but does not become the preview.
     await tx.$executeRaw`
@@ -228,16 +177,14 @@ export function createInboundService (deps: {
   }
 
   // Runs after the commit: a failed send is logged and recorded, the inbound message stays stored.
-  async function reply (db: TenantPrismaClient, tenantId: string, pending: PendingReply): Promise<void> {
+  async function reply (db: TenantPrismaClient, tenantId: string, pending: PendingReply): Promise<'sent' | 'failed'> {
     const tenant = await directory.get(tenantId)
     const text = consentReply(pending.kind, tenant.name, pending.fromNumber)
     let providerMessageId: string | null = null
     let errorCode: string | null = null
     try {
       providerMessageId = (await sender.send({ from: pending.fromNumber, to: pending.memberPhone, text })).providerMessageId
-      stats.replies++
     } catch (error) {
-      stats.replyFailures++
       errorCode = (error as { providerCode?: string }).providerCode ?? 'SEND_FAILED'
       log.error({ err: error, tenantId }, 'consent reply could not be sent')
     }
@@ -258,13 +205,10 @@ export function createInboundService (deps: {
       }),
       db.conversation.update({ where: { id: pending.conversationId }, data: { lastMessageAt: now, lastMessagePreview: text.slice(0, PREVIEW_LENGTH) } })
     ])
+    return providerMessageId === null ? 'failed' : 'sent'
   }
 
-  return { handle }
-}
-
-function isReceived (event: TelnyxMessageEvent): event is MessageReceivedEvent {
-  return event.data.event_type === 'message.received'
+  return { receive }
 }
 
 function receivedAtOf (event: MessageReceivedEvent): Date {

@@ -1,11 +1,13 @@
-// Delivery receipts: message.sent and message.finalized move a recipient on, found by the provider
-// message id in the tenant that owns the sending number. Terminal states never move back, so
-// out-of-order events are harmless. An event can beat the worker recording the provider message id
-// (the carrier answers, then the webhook races the batch update): it is retried later, not dropped.
+// Delivery receipts: message.sent and message.finalized (parsed by the Telnyx pipeline) move an
+// outbound message on, found by its provider message id in the tenant that owns the sending number
+// (the same phone-route cache inbound messages use): a broadcast recipient, or an inbox or consent
+// reply. Terminal states never move back, so out-of-order events are harmless. An event can beat the
+// sender recording the provider message id (the carrier answers, then the webhook races the update):
+// it is retried later, not dropped.
 import type PgBoss from 'pg-boss'
-import type { RegistryClient } from '../../registry/registry-client.js'
+import type { RouteCache } from '../../registry/phone-routes.js'
 import type { TenantPool } from '../../tenancy/tenant-pool.js'
-import type { TelnyxEvent, TelnyxMessagePayload } from '../telnyx/webhook.js'
+import type { MessageFinalizedEvent, MessageSentEvent } from '../telnyx/webhook.js'
 import { DELIVERY_RETRY_QUEUE } from './send-queue.js'
 
 const RETRY_DELAY_SECONDS = 30
@@ -13,6 +15,8 @@ const RETRY_DELAY_SECONDS = 30
 const MAX_TRIES = 5
 
 const TERMINAL = ['DELIVERED', 'FAILED', 'UNDELIVERED', 'SKIPPED'] as const
+// Conversation messages keep the carrier's lower-case words ('sent', 'failed', 'received').
+const TERMINAL_REPLY = ['delivered', 'failed', 'undelivered']
 type Status = 'SENT' | 'DELIVERED' | 'FAILED' | 'UNDELIVERED'
 
 function statusOf (eventType: string, carrierStatus: string | undefined): Status | undefined {
@@ -39,27 +43,24 @@ export interface DeliveryRetryJob {
   tries: number
 }
 
-export function createDeliveryStatus (deps: { registry: RegistryClient, pool: Pick<TenantPool, 'withTenant'>, boss: Pick<PgBoss, 'send'> }) {
-  async function tenantFor (from: string): Promise<string | undefined> {
-    const number = await deps.registry.phoneNumberRegistry.findUnique({ where: { phoneNumber: from }, select: { tenantId: true } })
-    if (number !== null) return number.tenantId
-    return (await deps.registry.tenant.findFirst({ where: { primaryPhoneNumber: from }, select: { id: true } }))?.id
-  }
-
+export function createDeliveryStatus (deps: { routes: Pick<RouteCache, 'tenantFor'>, pool: Pick<TenantPool, 'withTenant'>, boss: Pick<PgBoss, 'send'> }) {
   async function apply (u: Omit<DeliveryRetryJob, 'tries'>): Promise<DeliveryOutcome> {
     const when = new Date(u.occurredAt)
+    const providerMessageId = u.providerMessageId
+    const errorCode = u.errorCode !== null ? { errorCode: u.errorCode } : {}
     return await deps.pool.withTenant(u.tenantId, async (db) => {
       const terminal = u.status !== 'SENT'
-      const changed = await db.messageRecipient.updateMany({
-        where: { providerMessageId: u.providerMessageId, status: { notIn: [...TERMINAL] } },
-        data: {
-          status: u.status,
-          ...(u.errorCode !== null && { errorCode: u.errorCode }),
-          ...(terminal ? { finalizedAt: when } : { sentAt: when })
-        }
+      const recipients = await db.messageRecipient.updateMany({
+        where: { providerMessageId, status: { notIn: [...TERMINAL] } },
+        data: { status: u.status, ...errorCode, ...(terminal ? { finalizedAt: when } : { sentAt: when }) }
       })
-      if (changed.count > 0) return 'updated'
-      const known = await db.messageRecipient.count({ where: { providerMessageId: u.providerMessageId } })
+      if (recipients.count > 0) return 'updated'
+      const replies = await db.conversationMessage.updateMany({
+        where: { providerMessageId, direction: 'OUTBOUND', OR: [{ status: null }, { status: { notIn: TERMINAL_REPLY } }] },
+        data: { status: u.status.toLowerCase(), ...errorCode }
+      })
+      if (replies.count > 0) return 'updated'
+      const known = await db.messageRecipient.count({ where: { providerMessageId } }) + await db.conversationMessage.count({ where: { providerMessageId } })
       return known > 0 ? 'ignored' : 'unknown-message'
     })
   }
@@ -73,14 +74,13 @@ export function createDeliveryStatus (deps: { registry: RegistryClient, pool: Pi
   }
 
   return {
-    async handle (event: TelnyxEvent): Promise<DeliveryOutcome> {
-      const payload = event.data.payload as Partial<TelnyxMessagePayload>
-      const status = statusOf(event.data.event_type, payload.to?.[0]?.status)
-      const from = payload.from?.phone_number
-      if (status === undefined || typeof payload.id !== 'string' || typeof from !== 'string') return 'ignored'
-      const tenantId = await tenantFor(from)
-      if (tenantId === undefined) return 'unknown-tenant'
-      const errorCode = payload.errors?.[0]?.code
+    async handle (event: MessageSentEvent | MessageFinalizedEvent): Promise<DeliveryOutcome> {
+      const payload = event.data.payload
+      const status = statusOf(event.data.event_type, payload.to[0]?.status)
+      if (status === undefined) return 'ignored'
+      const tenantId = await deps.routes.tenantFor(payload.from.phone_number)
+      if (tenantId === null) return 'unknown-tenant'
+      const errorCode = payload.errors[0]?.code
       const at = new Date(event.data.occurred_at)
       const occurredAt = (Number.isNaN(at.getTime()) ? new Date() : at).toISOString()
       return await applyOrRetry({ tenantId, providerMessageId: payload.id, status, errorCode: errorCode === undefined ? null : String(errorCode), occurredAt, tries: 1 })

@@ -1,7 +1,9 @@
 // Verifies Telnyx webhooks with the SDK (ed25519 over `timestamp|rawBody`, 300 s tolerance) and describes
 // the messaging events we act on. The SDK's own event types are all-optional; the app needs guarantees
 // (an id to dedupe on, to[] to route by), so parseTelnyxEvent checks them once instead of at every use.
+// Both throw the project's coded errors: INVALID_WEBHOOK_SIGNATURE (401), INVALID_WEBHOOK_PAYLOAD (400).
 import { TelnyxWebhook } from 'telnyx/lib/webhooks'
+import { ERRORS } from '../../errors.js'
 
 export interface TelnyxEventMeta {
   attempt?: number
@@ -65,7 +67,10 @@ export type MessageFinalizedEvent = TelnyxEnvelope<'message.finalized', TelnyxMe
 export type TelnyxMessageEvent = MessageReceivedEvent | MessageSentEvent | MessageFinalizedEvent
 export type TelnyxMessageEventType = TelnyxMessageEvent['data']['event_type']
 
-export type ParseResult = { ok: true, event: TelnyxMessageEvent } | { ok: false, reason: string }
+/** A verified webhook: a message event we act on, or another event type, acknowledged and ignored. */
+export type ParsedWebhook =
+  | { kind: 'message', event: TelnyxMessageEvent }
+  | { kind: 'unsupported', eventId: string, eventType: string }
 
 const MESSAGE_EVENT_TYPES: ReadonlySet<string> = new Set<TelnyxMessageEventType>([
   'message.received',
@@ -171,62 +176,43 @@ function meta (value: unknown): TelnyxEventMeta | undefined {
   }
 }
 
-/** Checks the envelope every Telnyx webhook has: the event id, type and time we dedupe, dispatch and order on. */
-export function isTelnyxEnvelope (json: unknown): json is TelnyxEvent {
-  if (typeof json !== 'object' || json === null) return false
-  const data = (json as Obj).data
-  if (typeof data !== 'object' || data === null) return false
-  const d = data as Obj
-  return (
-    typeof d.id === 'string' && d.id !== '' && typeof d.event_type === 'string' && typeof d.occurred_at === 'string'
-  )
-}
-
 /**
  * Validates a message.received / message.sent / message.finalized webhook and returns a normalized copy
- * (missing media and errors become empty arrays, a null text becomes ''). Other event types are
- * reported as not ok, so the caller can acknowledge and ignore them.
+ * (missing media and errors become empty arrays, a null text becomes ''). Any event has the envelope
+ * (id, type, time); other event types are returned as unsupported, so the caller can acknowledge them.
+ * Throws INVALID_WEBHOOK_PAYLOAD naming the first field that is wrong.
  */
-export function parseTelnyxEvent (json: unknown): ParseResult {
+export function parseTelnyxEvent (json: unknown): ParsedWebhook {
   try {
-    const data = obj(obj(json, 'body').data, 'data')
+    const body = obj(json, 'body')
+    const data = obj(body.data, 'data')
     const eventType = str(data.event_type, 'data.event_type')
-    if (!MESSAGE_EVENT_TYPES.has(eventType)) {
-      return { ok: false, reason: `unsupported event_type ${eventType}` }
-    }
-    const m = meta(obj(json, 'body').meta)
+    const id = str(data.id, 'data.id')
+    const occurredAt = str(data.occurred_at, 'data.occurred_at')
+    if (!MESSAGE_EVENT_TYPES.has(eventType)) return { kind: 'unsupported', eventId: id, eventType }
+    const m = meta(body.meta)
     const event = {
       data: {
-        id: str(data.id, 'data.id'),
+        id,
         event_type: eventType as TelnyxMessageEventType,
-        occurred_at: str(data.occurred_at, 'data.occurred_at'),
+        occurred_at: occurredAt,
         ...(typeof data.record_type === 'string' && { record_type: data.record_type }),
-        payload: payload(data.payload, eventType),
+        payload: payload(data.payload, eventType)
       },
-      ...(m && { meta: m }),
+      ...(m && { meta: m })
     } as TelnyxMessageEvent
-    return { ok: true, event }
+    return { kind: 'message', event }
   } catch (err) {
-    if (err instanceof Invalid) return { ok: false, reason: err.message }
+    if (err instanceof Invalid) throw new ERRORS.InvalidWebhookPayload(err.message)
     throw err
-  }
-}
-
-export class WebhookSignatureError extends Error {
-  readonly code = 'INVALID_WEBHOOK_SIGNATURE'
-  readonly statusCode = 401
-
-  constructor (message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'WebhookSignatureError'
   }
 }
 
 export type HttpHeaders = Record<string, string | string[] | undefined>
 
 export interface TelnyxWebhookVerifier {
-  /** Resolves to the parsed body when signed by Telnyx within the last 300 s; throws WebhookSignatureError otherwise. */
-  verify(rawBody: string, headers: HttpHeaders): Promise<TelnyxEvent>
+  /** The body as JSON, when signed by Telnyx within the last 300 s; the SDK's reason is the error's cause. */
+  verify(rawBody: string, headers: HttpHeaders): Promise<unknown>
 }
 
 // The SDK wants Record<string, string>; Node gives arrays only for repeated headers, which Telnyx never sends.
@@ -254,22 +240,19 @@ export function createTelnyxWebhookVerifier ({ publicKey }: { publicKey: string 
 
   return {
     async verify (rawBody, headers) {
-      let body: unknown
       try {
         // The signature first: nothing of an unverified body is parsed.
         await webhook.verify(rawBody, flattenHeaders(headers))
-        body = JSON.parse(rawBody)
       } catch (err) {
-        if (err instanceof SyntaxError) {
-          throw new WebhookSignatureError('Webhook body is not valid JSON', { cause: err })
-        }
-        const message = err instanceof Error ? err.message : 'Webhook signature verification failed'
-        throw new WebhookSignatureError(message, { cause: err })
+        const rejected = new ERRORS.InvalidWebhookSignature()
+        rejected.cause = err
+        throw rejected
       }
-      if (!isTelnyxEnvelope(body)) {
-        throw new WebhookSignatureError('Webhook body is not a Telnyx event (data.id, data.event_type, data.occurred_at)')
+      try {
+        return JSON.parse(rawBody) as unknown
+      } catch {
+        throw new ERRORS.InvalidWebhookPayload('Webhook body is not valid JSON')
       }
-      return body
-    },
+    }
   }
 }

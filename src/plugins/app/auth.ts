@@ -49,7 +49,7 @@ async function authPlugin (app: FastifyInstance): Promise<void> {
     const last = touched.get(tenantId) ?? 0
     if (Date.now() - last < TOUCH_INTERVAL_MS) return
     touched.set(tenantId, Date.now())
-    app.registry.tenant.update({ where: { id: tenantId }, data: { lastAccessedAt: new Date() } })
+    app.tenants.touch(tenantId)
       .catch((error: unknown) => { logTouchFailure(app, error) })
   }
 

@@ -1,23 +1,28 @@
-// Messaging services shared by the routes and webhooks: the Telnyx sender and webhook verifier, the
-// inbound routing cache, phone numbers, the inbox and inbound processing with its counters.
+// Messaging services shared by the routes, the webhooks and the worker: the one Telnyx sender of this
+// process (its status callback URL on every send, so every outbound message's delivery is tracked),
+// the webhook pipeline with its counters, inbound messages, delivery status, the inbox, broadcasts.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
+import { createBroadcastService, type BroadcastService } from '../../messaging/campaigns/broadcast-service.js'
 import { createConversationService, type ConversationService } from '../../messaging/inbox/conversation-service.js'
-import { createInboundService, newWebhookStats, type DeliveryStatusHandler, type InboundService, type WebhookStats } from '../../messaging/inbound/inbound-service.js'
-import { createPhoneNumberService, type PhoneNumberService } from '../../registry/phone-numbers.js'
-import { createRouteCache, type RouteCache } from '../../registry/phone-routes.js'
+import { createInboundService, type InboundService } from '../../messaging/inbound/inbound-service.js'
+import { createDeliveryStatus, type DeliveryStatus } from '../../messaging/sending/delivery-status.js'
+import { createTelnyxPipeline, type TelnyxPipeline, type WebhookStats } from '../../messaging/telnyx/pipeline.js'
 import { createTelnyxSender, type TelnyxSender } from '../../messaging/telnyx/sender.js'
 import { createTelnyxWebhookVerifier, type TelnyxWebhookVerifier } from '../../messaging/telnyx/webhook.js'
+import { createPhoneNumberService, type PhoneNumberService } from '../../registry/phone-numbers.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** verifier is undefined without TELNYX_PUBLIC_KEY: every webhook is then refused. */
     telnyx: { sender: TelnyxSender, verifier: TelnyxWebhookVerifier | undefined }
-    phoneRoutes: RouteCache
+    telnyxWebhooks: TelnyxPipeline
+    webhookStats: WebhookStats
     phoneNumbers: PhoneNumberService
     conversations: ConversationService
     inbound: InboundService
-    webhookStats: WebhookStats
+    deliveryStatus: DeliveryStatus
+    broadcasts: BroadcastService
   }
 }
 
@@ -27,27 +32,22 @@ async function messagingPlugin (app: FastifyInstance): Promise<void> {
     apiKey: telnyx.apiKey,
     baseUrl: telnyx.baseUrl,
     messagingProfileId: telnyx.messagingProfileId,
+    webhookUrl: `${app.config.publicUrl}/webhooks/telnyx`,
     log: app.log
   })
   const verifier = telnyx.publicKey === undefined ? undefined : createTelnyxWebhookVerifier({ publicKey: telnyx.publicKey })
-  const routes = createRouteCache({ registry: app.registry })
-  app.registryChanges.subscribe('phone_number_changed', { onChange: routes.invalidate, onListening: routes.setAnnounced })
-  const stats = newWebhookStats()
+  const routes = app.phoneRoutes
+  const inbound = createInboundService({ routes, pool: app.pool, directory: app.directory, sender, log: app.log })
+  const deliveryStatus = createDeliveryStatus({ routes, pool: app.pool, boss: app.boss })
+  const pipeline = createTelnyxPipeline({ verifier, inbound, deliveryStatus, log: app.log })
   app.decorate('telnyx', { sender, verifier })
-  app.decorate('phoneRoutes', routes)
-  app.decorate('webhookStats', stats)
-  app.decorate('phoneNumbers', createPhoneNumberService({ registry: app.registry, directory: app.directory, routes }))
+  app.decorate('telnyxWebhooks', pipeline)
+  app.decorate('webhookStats', pipeline.stats)
+  app.decorate('phoneNumbers', createPhoneNumberService({ registry: app.registry, tenants: app.tenants, routes }))
   app.decorate('conversations', createConversationService({ sender }))
-  app.decorate('inbound', createInboundService({
-    routes,
-    pool: app.pool,
-    directory: app.directory,
-    sender,
-    // Delivery status handling is optional and may be registered after this plugin: look it up per event.
-    deliveryStatus: () => (app as FastifyInstance & { deliveryStatus?: DeliveryStatusHandler }).deliveryStatus,
-    stats,
-    log: app.log
-  }))
+  app.decorate('inbound', inbound)
+  app.decorate('deliveryStatus', deliveryStatus)
+  app.decorate('broadcasts', createBroadcastService({ boss: app.boss }))
 }
 
-export default fp(messagingPlugin, { name: 'messaging', dependencies: ['tenancy'] })
+export default fp(messagingPlugin, { name: 'messaging', dependencies: ['tenancy', 'jobs'] })

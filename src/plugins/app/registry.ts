@@ -28,6 +28,8 @@ declare module 'fastify' {
     readiness: Readiness
     installationId: string
     registryChanges: RegistryChanges
+    /** The registry's newest applied migration, read now: readiness asks on every probe. */
+    registryVersion: () => Promise<string>
   }
 }
 
@@ -51,6 +53,10 @@ async function registryPlugin (app: FastifyInstance, opts: { config: Config }): 
   const changes = startRegistryChanges({ url: databaseUrl, log: app.log })
   await changes.ready
   app.decorate('registryChanges', changes)
+  app.decorate('registryVersion', async () => {
+    const rows = await registry.$queryRawUnsafe<Array<{ version: string }>>('SELECT version FROM migrator.applied ORDER BY version DESC LIMIT 1')
+    return rows[0]?.version ?? 'none'
+  })
   app.addHook('onClose', async () => {
     await changes.close()
     await registry.$disconnect()

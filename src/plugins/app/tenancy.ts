@@ -1,33 +1,29 @@
-// Tenant routing machinery: the directory, the bounded client pool, billing, provisioning and the
-// reconciler (run at start-up and on a timer), shared by routes, webhooks and the worker.
+// Tenant routing machinery: the directory, the phone-number routes, the tenants module (the only
+// writer of Tenant rows) and the bounded client pool, shared by routes, webhooks and the worker.
 import fp from 'fastify-plugin'
 import { closeAdminPools } from '../../db/pg-admin.js'
 import type { FastifyInstance } from 'fastify'
-import { createBilling, type Billing } from '../../billing/billing-service.js'
-import { createProvisioningService, type ProvisioningService, type ProvisioningStep } from '../../onboarding/sign-up.js'
-import { createReconciler, type Reconciler } from '../../tenancy/reconciler.js'
+import { createRouteCache, type RouteCache } from '../../registry/phone-routes.js'
 import { createTenantDirectory, type TenantDirectory } from '../../registry/tenant-directory.js'
+import { createTenantStore, type TenantStore } from '../../registry/tenants.js'
 import { createTenantPool, type TenantPool } from '../../tenancy/tenant-pool.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     directory: TenantDirectory
+    /** Which tenant owns a phone number: inbound messages and delivery status both route through it. */
+    phoneRoutes: RouteCache
+    tenants: TenantStore
     pool: TenantPool
-    billing: Billing
-    provisioning: ProvisioningService
-    reconciler: Reconciler
   }
 }
 
-export interface TenancyOptions {
-  /** Tests inject provisioning faults here. */
-  afterProvisioningStep?: (step: ProvisioningStep, tenantId: string) => Promise<void> | void
-}
-
-async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promise<void> {
+async function tenancyPlugin (app: FastifyInstance): Promise<void> {
   const { config, registry, secretBox, servers } = app
   const directory = createTenantDirectory({ registry, secretBox })
   app.registryChanges.subscribe('tenant_changed', { onChange: directory.invalidate, onListening: directory.setAnnounced })
+  const phoneRoutes = createRouteCache({ registry })
+  app.registryChanges.subscribe('phone_number_changed', { onChange: phoneRoutes.invalidate, onListening: phoneRoutes.setAnnounced })
   const budgets = new Map((await servers.list()).map((s) => [s.id, s.connectionBudget]))
   const pool = createTenantPool({
     maxClients: config.pool.maxClients,
@@ -37,40 +33,11 @@ async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promi
     resolve: async (tenantId: string) => await directory.connectionInfo(tenantId),
     log: app.log
   })
-  const billing = createBilling({
-    secretKey: config.stripe.secretKey,
-    apiBaseUrl: config.stripe.apiBaseUrl,
-    priceId: config.stripe.priceId,
-    trialDays: config.stripe.trialDays,
-    log: app.log
-  })
-  const provisioning = createProvisioningService({
-    registry,
-    servers,
-    directory,
-    pool,
-    billing,
-    secretBox,
-    emailHashKey: config.secrets.emailHashKey,
-    expectedTenantVersion: app.readiness.expectedTenantVersion,
-    installationId: app.installationId,
-    log: app.log,
-    afterStep: opts.afterProvisioningStep
-  })
-  const reconciler = createReconciler({ registry, servers, provisioning, installationId: app.installationId, log: app.log })
   app.decorate('directory', directory)
+  app.decorate('phoneRoutes', phoneRoutes)
+  app.decorate('tenants', createTenantStore({ registry, directory }))
   app.decorate('pool', pool)
-  app.decorate('billing', billing)
-  app.decorate('provisioning', provisioning)
-  app.decorate('reconciler', reconciler)
-
-  await reconciler.run()
-  const timer = setInterval(() => {
-    reconciler.run().catch((error: unknown) => { app.log.error({ err: error }, 'reconciler run failed') })
-  }, config.reconcileIntervalMs)
-  timer.unref()
   app.addHook('onClose', async () => {
-    clearInterval(timer)
     await pool.close()
     await closeAdminPools()
   })

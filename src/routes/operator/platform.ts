@@ -27,22 +27,14 @@ const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 200: TenantListSchema, ...errorResponses(401, 403) }
     }
   }, async (request) => {
-    const { status, limit, cursor } = request.query
-    const rows = await app.registry.tenant.findMany({
-      where: status === undefined ? {} : { status },
-      include: { server: { select: { name: true } } },
-      orderBy: { id: 'asc' },
-      take: limit + 1,
-      ...(cursor === undefined ? {} : { cursor: { id: cursor }, skip: 1 })
-    })
-    const page = rows.slice(0, limit)
-    return { tenants: page.map(summary), nextCursor: rows.length > limit ? page.at(-1)?.id ?? null : null }
+    const page = await app.tenants.list(request.query)
+    return { tenants: page.tenants.map(summary), nextCursor: page.nextCursor }
   })
 
   app.get('/api/platform/tenants/:id', {
     schema: { tags: ['platform'], security, params: TenantParamsSchema, response: { 200: TenantSummarySchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => {
-    const tenant = await app.registry.tenant.findUnique({ where: { id: request.params.id }, include: { server: { select: { name: true } } } })
+    const tenant = await app.tenants.find(request.params.id)
     if (tenant === null) throw new ERRORS.TenantNotFound(request.params.id)
     return summary(tenant)
   })

@@ -16,8 +16,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 201: TokenPairSchema, ...errorResponses(400, 409, 422, 429, 500) }
     }
   }, async (request, reply) => {
-    const created = await app.provisioning.register(request.body, { idempotencyKey: request.headers['idempotency-key'] })
-    const tokens = await app.auth.tokensFor(created.tenantId, created.adminId)
+    const tokens = await app.provisioning.register(request.body, { idempotencyKey: request.headers['idempotency-key'] })
     return await reply.status(201).send(tokens)
   })
 

@@ -10,8 +10,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     let registryVersion = 'unknown'
     let reachable = false
     try {
-      const rows = await app.registry.$queryRawUnsafe<Array<{ version: string }>>('SELECT version FROM migrator.applied ORDER BY version DESC LIMIT 1')
-      registryVersion = rows[0]?.version ?? 'none'
+      registryVersion = await app.registryVersion()
       reachable = true
     } catch {
       reachable = false

@@ -1,15 +1,14 @@
 // POST /webhooks/stripe: the raw body is verified with the Stripe SDK before anything is parsed or
-// written; 200 is answered only once the event is committed, so Stripe retries failures.
+// written; 200 is answered only once the event is committed, so Stripe retries failures. The tenants
+// module drops the tenant's cached record when the change commits, so a lapsed (or restored)
+// subscription applies to the next request.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { createStripeWebhookHandler } from '../../billing/stripe-webhooks.js'
 import { errorResponses } from '../../schemas/common.js'
 import { StripeWebhookAckSchema } from '../../schemas/webhooks.js'
 
 const BODY_LIMIT = 1024 * 1024
 
 const stripeWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const handler = createStripeWebhookHandler({ registry: app.registry, webhookSecret: app.config.stripe.webhookSecret, log: app.log })
-
   // Encapsulated: only this route sees the body as the exact string Stripe signed, and only as JSON
   // (Stripe sends nothing else; the default text/plain parser would otherwise let any body through).
   app.removeAllContentTypeParsers()
@@ -21,10 +20,7 @@ const stripeWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const signature = request.headers['stripe-signature']
     const body = typeof request.body === 'string' ? request.body : ''
-    const result = await handler.handle(body, typeof signature === 'string' ? signature : undefined)
-    // Routes, the worker and the guard read the tenant through the directory: drop its cached copy so
-    // a lapsed (or restored) subscription applies to the next request, not after the cache expires.
-    if (result.status === 'processed') app.directory.invalidate(result.tenantId)
+    const result = await app.stripeWebhooks.handle(body, typeof signature === 'string' ? signature : undefined)
     return { received: true, status: result.status }
   })
 }

@@ -1,17 +1,18 @@
 import t from 'tap'
 import { build, registerOrganization } from '../../helper.js'
 import type { DeliveryRetryJob } from '../../../src/messaging/sending/delivery-status.js'
+import type { MessageFinalizedEvent, MessageSentEvent } from '../../../src/messaging/telnyx/webhook.js'
 
 const FROM = '+13125550000'
-const event = (type: string, id: string, status: string, errors: Array<{ code: string, title: string }> = []) => ({
+const event = (type: 'message.sent' | 'message.finalized', id: string, status: string, errors: Array<{ code: string, title: string }> = []) => ({
   data: { id: `evt-${Math.random()}`, event_type: type, occurred_at: new Date().toISOString(), payload: { id, from: { phone_number: FROM }, to: [{ phone_number: '+13125550101', status }], text: 'x', media: [], errors } }
-})
+}) as MessageSentEvent | MessageFinalizedEvent
 
 t.test('delivery events update the recipient by provider id; terminal states never move back', async (t) => {
   const app = await build(t)
   const res = await registerOrganization(app)
   const tenantId = res.json().tenantId as string
-  await app.registry.tenant.update({ where: { id: tenantId }, data: { primaryPhoneNumber: FROM } })
+  await app.phoneNumbers.add(tenantId, FROM)
   const read = async (id: string) => await app.pool.withTenant(tenantId, async (db) => await db.messageRecipient.findFirstOrThrow({ where: { providerMessageId: id } }))
   await app.pool.withTenant(tenantId, async (db) => {
     await db.message.create({
@@ -45,7 +46,7 @@ t.test('an event that beats the provider id is retried later and lands; retries 
   const app = await build(t)
   const res = await registerOrganization(app)
   const tenantId = res.json().tenantId as string
-  await app.registry.tenant.update({ where: { id: tenantId }, data: { primaryPhoneNumber: FROM } })
+  await app.phoneNumbers.add(tenantId, FROM)
   await app.pool.withTenant(tenantId, async (db) => {
     await db.message.create({ data: { id: 'm1', body: 'x', status: 'SENDING', recipients: { create: [{ id: 'r1', phone: '+13125550101', body: 'x', status: 'SENDING' }] } } })
   })

@@ -1,0 +1,117 @@
+// The only writer of Tenant rows. Writes run in tenants.transaction(), which also hands the caller the
+// transaction for its own tables (a provisioning step, a webhook event, an audit entry) so that both
+// commit together; once it commits, every tenant it wrote is dropped from this process's directory
+// (other processes hear of it through the registry's change notices). DatabaseServer tenant counts
+// move with the rows (servers.ts); reads stay where they are needed.
+import type { Prisma, SubscriptionStatus } from '../generated/registry/client.js'
+import type { RegistryClient } from './registry-client.js'
+import { adjustTenantCount } from './servers.js'
+import type { TenantDirectory } from './tenant-directory.js'
+
+export type RegistryTx = Prisma.TransactionClient
+
+export interface NewTenant {
+  id: string
+  churchId: string
+  name: string
+  email: string
+  serverId: string
+  databaseName: string
+  databaseHost: string
+  databasePort: number
+  databaseUser: string
+  databasePasswordEncrypted: string
+  encryptionKeyId: string
+  schemaVersion: string
+  stripeSubscriptionId: string | null
+  trialEndsAt: Date
+}
+
+export interface SubscriptionUpdate {
+  subscriptionStatus: SubscriptionStatus
+  subscriptionEventAt: Date
+  stripeSubscriptionId?: string | null
+  trialEndsAt?: Date | null
+}
+
+function tenantWrites (tx: RegistryTx, touched: Set<string>) {
+  return {
+    /** A tenant still being provisioned (PROVISIONING, trialing), counted on its server. */
+    async create (tenant: NewTenant): Promise<void> {
+      await tx.tenant.create({ data: { ...tenant, status: 'PROVISIONING', subscriptionStatus: 'TRIALING' } })
+      await adjustTenantCount(tx, tenant.serverId, 1)
+      touched.add(tenant.id)
+    },
+    async activate (id: string): Promise<void> {
+      await tx.tenant.update({ where: { id }, data: { status: 'ACTIVE', lastAccessedAt: new Date() } })
+      touched.add(id)
+    },
+    /** Removes the row if it is there (idempotent), and its place on `serverId`. */
+    async remove (id: string, serverId: string | null): Promise<boolean> {
+      const removed = await tx.tenant.deleteMany({ where: { id } })
+      if (removed.count > 0 && serverId !== null) await adjustTenantCount(tx, serverId, -1)
+      touched.add(id)
+      return removed.count > 0
+    },
+    async setSubscription (id: string, update: SubscriptionUpdate): Promise<void> {
+      await tx.tenant.update({ where: { id }, data: update })
+      touched.add(id)
+    },
+    async setSchemaVersion (id: string, schemaVersion: string): Promise<void> {
+      await tx.tenant.update({ where: { id }, data: { schemaVersion } })
+      touched.add(id)
+    },
+    /** The number replies and broadcasts are sent from; `onlyIfUnset` keeps a primary that is already chosen. */
+    async setPrimaryPhoneNumber (id: string, phoneNumber: string | null, options: { onlyIfUnset?: boolean } = {}): Promise<void> {
+      await tx.tenant.updateMany({ where: { id, ...(options.onlyIfUnset === true && { primaryPhoneNumber: null }) }, data: { primaryPhoneNumber: phoneNumber } })
+      touched.add(id)
+    }
+  }
+}
+
+export type TenantWrites = ReturnType<typeof tenantWrites>
+
+export function createTenantStore (deps: { registry: Pick<RegistryClient, '$transaction' | 'tenant'>, directory: Pick<TenantDirectory, 'invalidate'> }) {
+  const { registry, directory } = deps
+
+  async function transaction<T> (fn: (tenants: TenantWrites, tx: RegistryTx) => Promise<T>): Promise<T> {
+    const touched = new Set<string>()
+    try {
+      return await registry.$transaction(async (tx) => await fn(tenantWrites(tx, touched), tx))
+    } finally {
+      // After a rollback too: a read that raced the failed write may have cached what it saw.
+      for (const id of touched) directory.invalidate(id)
+    }
+  }
+
+  return {
+    transaction,
+    /** Bookkeeping only (nothing cached depends on it), so it announces nothing and invalidates nothing. */
+    async touch (id: string): Promise<void> {
+      await registry.tenant.update({ where: { id }, data: { lastAccessedAt: new Date() } })
+    },
+    async setSchemaVersion (id: string, schemaVersion: string, alsoInTx?: (tx: RegistryTx) => Promise<unknown>): Promise<void> {
+      await transaction(async (tenants, tx) => {
+        await tenants.setSchemaVersion(id, schemaVersion)
+        await alsoInTx?.(tx)
+      })
+    },
+    /** Operators' view: a page of tenants in id order with their server's name. */
+    async list (query: { status?: Prisma.TenantWhereInput['status'], limit: number, cursor?: string | undefined }) {
+      const rows = await registry.tenant.findMany({
+        where: query.status === undefined ? {} : { status: query.status },
+        include: { server: { select: { name: true } } },
+        orderBy: { id: 'asc' },
+        take: query.limit + 1,
+        ...(query.cursor === undefined ? {} : { cursor: { id: query.cursor }, skip: 1 })
+      })
+      const page = rows.slice(0, query.limit)
+      return { tenants: page, nextCursor: rows.length > query.limit ? page.at(-1)?.id ?? null : null }
+    },
+    async find (id: string) {
+      return await registry.tenant.findUnique({ where: { id }, include: { server: { select: { name: true } } } })
+    }
+  }
+}
+
+export type TenantStore = ReturnType<typeof createTenantStore>
