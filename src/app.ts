@@ -15,6 +15,8 @@ import authRoutes from './routes/auth.js'
 import meRoutes from './routes/me.js'
 import platformRoutes from './routes/platform.js'
 import worker from './plugins/app/worker.js'
+import fleet from './plugins/app/fleet.js'
+import platformMigrationRoutes from './routes/platform-migrations.js'
 import memberRoutes from './routes/members.js'
 import branchRoutes from './routes/branches.js'
 import templateRoutes from './routes/templates.js'
@@ -30,6 +32,10 @@ export interface BuildOptions {
   /** false silences the logger (tests); otherwise a pino destination stream may be given. */
   logger?: boolean | { stream: NodeJS.WritableStream }
   tenancy?: TenancyOptions
+  /** Another tenant migrations folder (benchmarks and tests). */
+  tenantMigrationsDir?: string
+  /** false for fleet commands: templates are moved by the fleet run, not at start-up. */
+  migrateTemplates?: boolean
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -57,7 +63,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   await app.register(swagger)
   await app.register(errorHandler)
-  await app.register(registry, { config })
+  await app.register(registry, { config, tenantMigrationsDir: options.tenantMigrationsDir, migrateTemplates: options.migrateTemplates })
   await app.register(tenancy, options.tenancy ?? {})
   await app.register(auth)
   await app.register(healthRoutes)
@@ -65,6 +71,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(meRoutes)
   await app.register(platformRoutes)
   await app.register(worker)
+  await app.register(fleet)
+  await app.register(platformMigrationRoutes)
   await app.register(memberRoutes)
   await app.register(branchRoutes)
   await app.register(templateRoutes)
