@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../src/app.js'
 import { MIGRATION_SETS } from '../src/db/migrator.js'
 import { connect, withClient, withDatabase } from '../src/db/pg-admin.js'
-import { newTenantId } from '../src/tenancy/provisioning-service.js'
+import { newTenantId } from '../src/onboarding/sign-up.js'
 import { createTenantDatabase, generateDatabasePassword } from '../src/tenancy/tenant-database.js'
 import { TEMPLATE_DATABASE } from '../src/tenancy/template.js'
 import { benchConfig } from './lib/app.js'
@@ -63,9 +63,19 @@ async function createFleet (app: FastifyInstance, serverUrl: string): Promise<st
   await app.registry.church.createMany({ data: ids.map((id) => ({ id, name: `Bench ${id}`, email: `${id}@example.org` })) })
   await app.registry.tenant.createMany({
     data: ids.map((id) => ({
-      id, churchId: id, name: `Bench ${id}`, email: `${id}@example.org`, serverId: server.id, databaseName: `tenant_${id}`,
-      databaseHost: server.host, databasePort: server.port, databaseUser: `tenant_${id}`, databasePasswordEncrypted: password,
-      encryptionKeyId: app.secretBox.keyId, status: 'ACTIVE' as const, schemaVersion: '0001_init'
+      id,
+      churchId: id,
+      name: `Bench ${id}`,
+      email: `${id}@example.org`,
+      serverId: server.id,
+      databaseName: `tenant_${id}`,
+      databaseHost: server.host,
+      databasePort: server.port,
+      databaseUser: `tenant_${id}`,
+      databasePasswordEncrypted: password,
+      encryptionKeyId: app.secretBox.keyId,
+      status: 'ACTIVE' as const,
+      schemaVersion: '0001_init'
     }))
   })
   return ids
@@ -89,9 +99,9 @@ async function processPerTenant (serverUrl: string, dir: string, databases: stri
 async function watchPeak<T> (serverUrl: string, fn: () => Promise<T>): Promise<{ result: T, peak: number, ms: number }> {
   const watcher = await connect(serverUrl)
   let peak = 0
-  let running = true
+  const state = { running: true }
   const watch = (async () => {
-    while (running) {
+    while (state.running) {
       const { rows } = await watcher.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE 'tenant\\_%'")
       peak = Math.max(peak, rows[0]?.n ?? 0)
       await new Promise((resolve) => setTimeout(resolve, 10))
@@ -102,7 +112,7 @@ async function watchPeak<T> (serverUrl: string, fn: () => Promise<T>): Promise<{
     const result = await fn()
     return { result, peak, ms: performance.now() - started }
   } finally {
-    running = false
+    state.running = false
     await watch
     await watcher.end()
   }
@@ -117,7 +127,7 @@ export async function run (): Promise<void> {
     const setup = await buildApp(config, { logger: false })
     await seedTemplate(pg.url)
     log(`creating ${TENANTS} tenant databases (+${BASELINE_SAMPLE} for the baseline)`)
-    const ids = await createFleet(setup, pg.url)
+    await createFleet(setup, pg.url)
     const sampleIds = Array.from({ length: BASELINE_SAMPLE }, () => newTenantId())
     // Marked as another installation's: the reconciler of the apps below must not drop them as orphans.
     for (const id of sampleIds) await createTenantDatabase(pg.url, id, generateDatabasePassword(), 'benchbaseline')

@@ -173,9 +173,9 @@ t.test('traffic during a run: connections stay within the budget and every reque
   const watcher = await connect(fleet.serverUrl)
   t.teardown(async () => { await watcher.end() })
   let peak = 0
-  let running = true
+  const state = { running: true }
   const watch = (async () => {
-    while (running) {
+    while (state.running) {
       const { rows } = await watcher.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE 'tenant\\_%' AND datname <> 'tenant_template'")
       peak = Math.max(peak, rows[0]?.n ?? 0)
       await new Promise((resolve) => setTimeout(resolve, 5))
@@ -183,14 +183,14 @@ t.test('traffic during a run: connections stay within the budget and every reque
   })()
   const statuses: number[] = []
   const traffic = Promise.all(fleet.tokens.map(async (token) => {
-    while (running) {
+    while (state.running) {
       const res = await budgetApp.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${token}` } })
       statuses.push(res.statusCode)
     }
   }))
   // The run asks for every slot at once: it still gets only what the pool can lend.
   const report = await budgetApp.fleet.runHere({ direction: 'up', canary: 1, concurrency: 3 })
-  running = false
+  state.running = false
   await traffic
   await watch
   t.equal(report.status, 'SUCCEEDED')

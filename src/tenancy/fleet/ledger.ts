@@ -44,7 +44,7 @@ export function createLedgerBuffer (sink: LedgerSink, progress: () => unknown, o
       await writing
       failure = undefined
       await write()
-      if (failure !== undefined) throw failure as Error
+      if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure))
     }
   }
 }
