@@ -28,7 +28,6 @@ const PoolStatsSchema = Type.Object({
   openConnections: Type.Integer(),
   inFlight: Type.Integer(),
   protectedClients: Type.Integer({ description: 'Clients used more than once since they were opened: evicted only after every client on probation' }),
-  borrowed: Type.Integer({ description: 'Budget slots lent to a fleet migration run' }),
   servers: Type.Record(Type.String(), Type.Object({ clients: Type.Integer(), connectionCap: Type.Integer(), openConnections: Type.Integer() }))
 })
 
