@@ -14,6 +14,7 @@ import { MIGRATION_SETS } from '../src/db/migrator.js'
 import { connect, withClient, withDatabase } from '../src/db/pg-admin.js'
 import { newTenantId } from '../src/onboarding/sign-up.js'
 import { createTenantDatabase, generateDatabasePassword } from '../src/tenancy/tenant-database.js'
+import type { FleetReport } from '../src/tenancy/fleet/run.js'
 import { TEMPLATE_DATABASE } from '../src/tenancy/template.js'
 import { benchConfig } from './lib/app.js'
 import { startBenchPostgres } from './lib/pg.js'
@@ -140,7 +141,15 @@ export async function run (): Promise<void> {
     try {
       const budget = (await app.servers.list())[0]?.connectionBudget ?? 0
       log('fleet run')
-      const up = await watchPeak(pg.url, async () => await app.fleet.runHere({ direction: 'up' }))
+      const phases: Record<string, number> = {}
+      const started = performance.now()
+      const mark = (report: FleetReport): void => {
+        const at = performance.now() - started
+        if (report.templates.length > 0) phases.templates ??= at
+        if (report.groups.canary.done === report.groups.canary.total) phases.canary ??= at
+      }
+      const up = await watchPeak(pg.url, async () => await app.fleet.runHere({ direction: 'up' }, { onProgress: mark }))
+      log(`fleet run phases: templates done at ${((phases.templates ?? 0) / 1000).toFixed(2)} s, canaries at ${((phases.canary ?? 0) / 1000).toFixed(2)} s, all at ${(up.ms / 1000).toFixed(2)} s`)
       if (up.result.status !== 'SUCCEEDED' || up.result.failures.length > 0) throw new Error(`fleet run: ${up.result.status} ${up.result.reason ?? ''} ${up.result.failures[0]?.error ?? ''}`)
       const migrated = up.result.groups.canary.migrated + up.result.groups.rest.migrated
       if (migrated !== TENANTS) throw new Error(`fleet run migrated ${migrated} of ${TENANTS}`)

@@ -98,6 +98,9 @@ t.test('after the canaries, failures are recorded up to the allowance; a locked 
     t.ok(await hasColumn(id))
   }
   t.equal(rows.find((r) => r.tenantId === locked)?.attempts, holder.groups.rest.retries + 1)
+  // The tenant's own role reads the new column (the template's default privileges cover it).
+  const seen = await app.pool.withTenant(locked, async (db) => await db.$queryRawUnsafe<unknown[]>('SELECT "nickname" FROM "Member"'))
+  t.ok(Array.isArray(seen))
 
   // Resumable: once fixed, the next run takes only what is left; current tenants keep their clients.
   await inTenant(fleet, broken, 'ALTER TABLE "Member" DROP COLUMN "nickname"')

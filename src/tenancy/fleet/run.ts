@@ -8,7 +8,6 @@ import { connect } from '../../db/pg-admin.js'
 import type { LedgerRow } from '../../registry/fleet-runs.js'
 import type { ServerRow } from '../../registry/servers.js'
 import type { TenantPool } from '../tenant-pool.js'
-import { grantTenantGroupSql } from '../template.js'
 import { applyPending, isLockTimeout } from './apply.js'
 import type { LedgerSink } from './ledger.js'
 import { createLedgerBuffer } from './ledger.js'
@@ -94,7 +93,9 @@ export async function executeFleetPlan (plan: FleetPlan, migrations: Migration[]
     try {
       const client = await connect(deps.servers.adminUrl(server, tenant.databaseName), 'church-sms-fleet')
       try {
-        return await applyPending(client, migrations, options.direction, options.target, options, options.direction === 'up' ? grantTenantGroupSql() : '')
+        // No GRANT here: the template's default privileges (cloned with it) cover what migrations
+        // create, and a tenant whose grants were changed by hand is drift for `verify` to report.
+        return await applyPending(client, migrations, options.direction, options.target, options)
       } finally {
         await client.end().catch(() => {})
       }
