@@ -4,13 +4,15 @@ import { parseArgs } from 'node:util'
 import { buildApp } from '../src/app.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { resolveDatabase } from '../src/db/local-database.js'
-import { loadMigrations, MIGRATION_SETS } from '../src/db/migrator.js'
-import { createFleetMigrator } from '../src/tenancy/fleet-migrator.js'
 import { withClient } from '../src/db/pg-admin.js'
+import { fleetRequest, runFleetCommand, FLEET_OPTIONS, UsageError } from '../src/tenancy/fleet/cli.js'
 
 const USAGE = `usage: npm run tenants -- <command>
   list [--status S]                 tenants with status, server and schema version
-  migrate [--concurrency N]         migrate the templates, then every tenant database (resumable)
+  migrate [--to V] [--canary N] [--concurrency N] [--max-failures N|P%] [--dry-run] [--json]
+                                    templates first, then a canary group, then every other tenant (resumable)
+  rollback [--to V] [same options]  run down scripts back to V (default: one version back), same groups
+  verify [--json]                   ledgers against the files, each schema against its server's template
   migrate --registry-only           migrate the registry and the templates only (pre-deploy)
   reconcile                         finish or undo interrupted provisioning; drop orphans
   servers list                      database servers and their load
@@ -19,16 +21,22 @@ const USAGE = `usage: npm run tenants -- <command>
 async function main (): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { concurrency: { type: 'string' }, status: { type: 'string' }, budget: { type: 'string' }, 'registry-only': { type: 'boolean' } }
+    options: { ...FLEET_OPTIONS, status: { type: 'string' }, budget: { type: 'string' }, 'registry-only': { type: 'boolean' } }
   })
   const [command, sub, ...rest] = positionals
-  if (command === undefined || !['list', 'migrate', 'reconcile', 'servers'].includes(command)) {
+  if (command === undefined || !['list', 'migrate', 'rollback', 'verify', 'reconcile', 'servers'].includes(command)) {
     process.stderr.write(USAGE + '\n')
     return command === undefined ? 0 : 2
   }
+  if (command === 'migrate' || command === 'rollback') fleetRequest(command === 'migrate' ? 'up' : 'down', values)
   const config = await loadConfig({ ...process.env, WORKER_ENABLED: 'false' })
   const { databaseUrl, embedded } = await resolveDatabase(config, (msg) => { process.stderr.write(msg + '\n') })
-  const app = await buildApp({ ...config, databaseUrl, logLevel: process.env.LOG_LEVEL ?? 'warn' })
+  const fleetCommand = ['rollback', 'verify'].includes(command) || (command === 'migrate' && values['registry-only'] !== true)
+  const app = await buildApp({ ...config, databaseUrl, logLevel: process.env.LOG_LEVEL ?? 'warn' }, {
+    tenantMigrationsDir: values['migrations-dir'],
+    // Fleet commands move the templates as the first group of the run, not at start-up.
+    migrateTemplates: !fleetCommand
+  })
   try {
     switch (command) {
       case 'list': {
@@ -45,16 +53,11 @@ async function main (): Promise<number> {
           process.stdout.write(`registry at ${app.readiness.registryVersion}, templates at ${JSON.stringify(app.readiness.templates)}\n`)
           return 0
         }
-        const fleet = createFleetMigrator({ registry: app.registry, tenants: app.tenants, servers: app.servers, pool: app.pool, migrations: await loadMigrations(MIGRATION_SETS.tenant), log: app.log })
-        const report = await fleet.migrateAll({
-          concurrency: Number(values.concurrency ?? '4'),
-          onProgress: (done, total, r) => { process.stderr.write(`\r${done}/${total} tenants  migrated ${r.migrated.length}  up to date ${r.upToDate}  failed ${r.failed.length}`) }
-        })
-        process.stderr.write('\n')
-        for (const failure of report.failed) process.stdout.write(`FAILED ${failure.tenantId}: ${failure.error}\n`)
-        process.stdout.write(`${report.total} tenants: ${report.migrated.length} migrated to ${fleet.latest}, ${report.upToDate} already current, ${report.failed.length} failed\n`)
-        return report.failed.length > 0 ? 1 : 0
+        return await runFleetCommand(app, 'migrate', values)
       }
+      case 'rollback':
+      case 'verify':
+        return await runFleetCommand(app, command, values)
       case 'reconcile': {
         const report = await app.reconciler.run()
         process.stdout.write(JSON.stringify(report, null, 2) + '\n')
@@ -82,5 +85,5 @@ async function main (): Promise<number> {
 
 main().then((code) => { process.exit(code) }, (error: unknown) => {
   process.stderr.write(`${error instanceof ConfigError ? error.message : `tenants: ${(error as Error).message}`}\n`)
-  process.exit(1)
+  process.exit(error instanceof UsageError || (error as { statusCode?: number }).statusCode === 400 ? 2 : 1)
 })

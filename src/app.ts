@@ -12,6 +12,7 @@ import tenancy from './plugins/app/tenancy.js'
 import auth from './plugins/app/auth.js'
 import onboarding, { type OnboardingOptions } from './plugins/app/onboarding.js'
 import jobs from './plugins/app/jobs.js'
+import fleet from './plugins/app/fleet.js'
 import messaging from './plugins/app/messaging.js'
 import worker from './plugins/app/worker.js'
 import publicRoutes from './routes/public/index.js'
@@ -23,6 +24,10 @@ export interface BuildOptions {
   logger?: boolean | { stream: NodeJS.WritableStream }
   /** Sign-up's test hooks (provisioning faults); the key predates src/onboarding/ and tests use it. */
   tenancy?: OnboardingOptions
+  /** Another tenant migrations folder (benchmarks and tests). */
+  tenantMigrationsDir?: string
+  /** false for fleet commands: templates are moved by the fleet run, not at start-up. */
+  migrateTemplates?: boolean
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -54,11 +59,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // Plugins first, external then ours; each decorates the app with the services the routes use.
   await app.register(swagger)
   await app.register(errorHandler)
-  await app.register(registry, { config })
+  await app.register(registry, { config, tenantMigrationsDir: options.tenantMigrationsDir, migrateTemplates: options.migrateTemplates })
   await app.register(tenancy)
   await app.register(auth)
   await app.register(onboarding, options.tenancy ?? {})
   await app.register(jobs)
+  await app.register(fleet)
   await app.register(messaging)
   await app.register(worker)
   // Then the routes, in three encapsulated contexts: each decides what its routes get.

@@ -5,7 +5,7 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../src/app.js'
+import { buildApp, type BuildOptions } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js'
 import { ensureDatabase, withClient, withDatabase } from '../src/db/pg-admin.js'
@@ -60,8 +60,8 @@ export async function testConfig (env: Record<string, string> = {}): Promise<Con
   })
 }
 
-export async function build (t: Teardown, env: Record<string, string> = {}): Promise<FastifyInstance> {
-  const app = await buildApp(await testConfig(env), { logger: false })
+export async function build (t: Teardown, env: Record<string, string> = {}, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = await buildApp(await testConfig(env), { logger: false, ...options })
   t.teardown(async () => { await app.close() })
   return app
 }

@@ -6,6 +6,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import type pg from 'pg'
 import { projectRoot } from '../util/project-root.js'
+import { ContractRuleError, destructiveChange, isContractStep } from './contract-rule.js'
 
 export interface Migration {
   version: string
@@ -53,6 +54,8 @@ async function readMigrations (dir: string): Promise<Migration[]> {
   return await Promise.all(folders.map(async (version) => {
     const up = await readFile(path.join(dir, version, 'up.sql'), 'utf8')
     const down = await readFile(path.join(dir, version, 'down.sql'), 'utf8')
+    const destructive = destructiveChange(up)
+    if (destructive !== undefined && !isContractStep(up)) throw new ContractRuleError(version, destructive)
     return { version, up, down, checksum: createHash('sha256').update(up).digest('hex') }
   }))
 }

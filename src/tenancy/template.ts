@@ -28,6 +28,9 @@ export async function grantTenantGroup (client: pg.ClientBase): Promise<void> {
   await client.query(GROUP_GRANTS)
 }
 
+/** The same grants as SQL, to run inside another transaction. */
+export const grantTenantGroupSql = (): string => GROUP_GRANTS
+
 async function ensureGroupRole (admin: pg.ClientBase): Promise<void> {
   try {
     await admin.query(`CREATE ROLE ${TENANT_GROUP_ROLE} NOLOGIN`)
@@ -49,8 +52,11 @@ export async function withTemplateLock<T> (admin: pg.ClientBase, mode: 'exclusiv
   }
 }
 
-/** Creates the template if missing and migrates it in place; returns its schema version. */
-export async function ensureTemplate (adminUrl: string, migrations: Migration[]): Promise<TemplateStatus> {
+/**
+ * Creates the template if missing and migrates it in place; returns its schema version. With
+ * `migrate: false` it only makes sure the template exists (fleet commands move it themselves).
+ */
+export async function ensureTemplate (adminUrl: string, migrations: Migration[], options: { migrate?: boolean } = {}): Promise<TemplateStatus> {
   const admin = await connect(adminUrl)
   try {
     return await withTemplateLock(admin, 'exclusive', async () => {
@@ -61,7 +67,7 @@ export async function ensureTemplate (adminUrl: string, migrations: Migration[])
       const client = await connect(withDatabase(adminUrl, TEMPLATE_DATABASE))
       let result
       try {
-        result = await migrateUp(client, migrations)
+        result = options.migrate === false ? await migrateUp(client, [], { allowUnknown: true }) : await migrateUp(client, migrations)
         await grantTenantGroup(client)
         // Every clone copies the template page by page: compacting it after DDL (whose catalog
         // updates leave dead rows) makes each copy smaller, and freezing it spares each of

@@ -75,6 +75,8 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   const live = new Set<Entry<C>>() // entries whose pg pool exists, for stats
   const counters = { hits: 0, misses: 0, evictions: 0 }
   let closing = false
+  let borrowCount = 0
+  let borrowed = 0
 
   const closingError = (): Error => new ERRORS.ServiceUnavailable('The tenant pool is closing')
 
@@ -244,6 +246,28 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
     }
   }
 
+  /**
+   * Holds one client's share of `serverId`'s budget for connections opened outside the pool (a fleet
+   * migration's admin connection), so that both together stay within the budget. It queues, and
+   * evicts an idle client, exactly as a new client would. The returned function gives it back.
+   */
+  async function borrow (serverId: string): Promise<() => void> {
+    if (closing) throw closingError()
+    if (serverCap(serverId) < 1) throw new ERRORS.PoolExhausted()
+    const entry: Entry<C> = { tenantId: `borrowed:${++borrowCount}`, serverId, holdsGlobal: false, holdsServer: false, state: 'building', leases: 0, idleSince: 0, pending: [] }
+    const victim = await waitForRoom(entry)
+    await victim?.disposed
+    borrowed++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      borrowed--
+      capacity.release(entry)
+      pump()
+    }
+  }
+
   async function withTenant<T> (tenantId: string, fn: (client: C, lease: TenantLease<C>) => Promise<T>): Promise<T> {
     const held = await acquire(tenantId)
     try {
@@ -288,10 +312,13 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
     }
     let waiters = 0
     for (const entry of queue) waiters += entry.pending.length
-    return { clients: live.size, ...counters, waiters, openConnections, inFlight, protectedClients: capacity.segments().protected, servers }
+    return { clients: live.size, ...counters, waiters, openConnections, inFlight, protectedClients: capacity.segments().protected, borrowed, servers }
   }
 
-  return { acquire, withTenant, evict, stats, close }
+  /** Slots one server offers (its budget over the connections of one client). */
+  const slots = (serverId: string): number => serverCap(serverId)
+
+  return { acquire, withTenant, borrow, slots, evict, stats, close }
 }
 
 export type TenantPool<C = TenantPrismaClient> = ReturnType<typeof createTenantPool<C>>

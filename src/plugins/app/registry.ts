@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../config.js'
-import { latestVersion, loadMigrations, MIGRATION_SETS, migrateUp } from '../../db/migrator.js'
+import { latestVersion, loadMigrations, MIGRATION_SETS, migrateUp, type Migration } from '../../db/migrator.js'
 import { startRegistryChanges, type RegistryChanges } from '../../registry/registry-changes.js'
 import { withClient, withDatabase } from '../../db/pg-admin.js'
 import { createRegistryClient, type RegistryClient } from '../../registry/registry-client.js'
@@ -30,16 +30,26 @@ declare module 'fastify' {
     registryChanges: RegistryChanges
     /** The registry's newest applied migration, read now: readiness asks on every probe. */
     registryVersion: () => Promise<string>
+    /** The tenant migration files this process applies (the fleet's and the templates'). */
+    tenantMigrations: Migration[]
   }
 }
 
-async function registryPlugin (app: FastifyInstance, opts: { config: Config }): Promise<void> {
+export interface RegistryPluginOptions {
+  config: Config
+  /** Another tenant migrations folder (benchmarks and tests). */
+  tenantMigrationsDir?: string
+  /** false: templates are created if missing but not migrated (fleet commands move them themselves). */
+  migrateTemplates?: boolean
+}
+
+async function registryPlugin (app: FastifyInstance, opts: RegistryPluginOptions): Promise<void> {
   const { config } = opts
   const databaseUrl = config.databaseUrl
   if (databaseUrl === undefined) throw new Error('buildApp needs config.databaseUrl (server.ts starts embedded PostgreSQL when it is unset)')
 
   const registryMigrations = await loadMigrations(MIGRATION_SETS.registry)
-  const tenantMigrations = await loadMigrations(MIGRATION_SETS.tenant)
+  const tenantMigrations = await loadMigrations(opts.tenantMigrationsDir ?? MIGRATION_SETS.tenant)
   const migrated = await withClient(databaseUrl, async (client) => await migrateUp(client, registryMigrations))
   if (migrated.applied.length > 0) app.log.info({ applied: migrated.applied }, 'registry migrated')
 
@@ -50,6 +60,7 @@ async function registryPlugin (app: FastifyInstance, opts: { config: Config }): 
   app.decorate('registry', registry)
   app.decorate('secretBox', secretBox)
   app.decorate('servers', servers)
+  app.decorate('tenantMigrations', tenantMigrations)
   const changes = startRegistryChanges({ url: databaseUrl, log: app.log })
   await changes.ready
   app.decorate('registryChanges', changes)
@@ -71,7 +82,7 @@ async function registryPlugin (app: FastifyInstance, opts: { config: Config }): 
   const templates: Record<string, string> = {}
   for (const server of await servers.list()) {
     if (server.status !== 'ACTIVE') continue
-    const status = await ensureTemplate(servers.adminUrl(server), tenantMigrations)
+    const status = await ensureTemplate(servers.adminUrl(server), tenantMigrations, { migrate: opts.migrateTemplates })
     if (status.applied.length > 0) app.log.info({ server: server.name, applied: status.applied }, 'tenant template migrated')
     templates[server.id] = status.version
   }

@@ -7,4 +7,5 @@ export default async function operatorRoutes (app: FastifyInstance): Promise<voi
   app.addHook('onRequest', operatorGuard(app.config.platformAdminToken))
   await app.register(import('./platform.js'))
   await app.register(import('./webhooks.js'))
+  await app.register(import('./migrations.js'))
 }

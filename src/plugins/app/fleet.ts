@@ -1,0 +1,58 @@
+// Fleet migrations (src/tenancy/fleet/): app.fleet for the CLI and the operator API; with the worker
+// enabled, runs started through the API are executed here from the pg-boss queue, and a run left
+// unfinished by a restart is queued again at start-up (it resumes: finished tenants are skipped).
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { createFleetRuns } from '../../registry/fleet-runs.js'
+import { createFleetService, type FleetService } from '../../tenancy/fleet/service.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    fleet: FleetService & { queue: (request: Parameters<FleetService['enqueue']>[0]) => ReturnType<FleetService['enqueue']> }
+  }
+}
+
+export const FLEET_QUEUE = 'fleet-migration'
+
+async function fleetPlugin (app: FastifyInstance): Promise<void> {
+  const { config, boss } = app
+  const runs = createFleetRuns({ registry: app.registry, registryUrl: config.databaseUrl as string })
+  const service = createFleetService({ registry: app.registry, runs, servers: app.servers, pool: app.pool, migrations: app.tenantMigrations, log: app.log })
+  // A run survives its worker (its progress is in the registry), so pg-boss itself never retries one.
+  await boss.createQueue(FLEET_QUEUE, { name: FLEET_QUEUE, retryLimit: 0, expireInSeconds: 6 * 3600 })
+
+  /** Queues a validated run for a worker (the operator API). */
+  async function queue (request: Parameters<FleetService['enqueue']>[0]): ReturnType<FleetService['enqueue']> {
+    const queued = await service.enqueue(request)
+    await boss.send(FLEET_QUEUE, { runId: queued.id })
+    return queued
+  }
+  app.decorate('fleet', { ...service, queue })
+
+  if (!config.worker.enabled) return
+  const shutdown = new AbortController()
+  const running = new Set<Promise<unknown>>()
+  await boss.work<{ runId: string }>(FLEET_QUEUE, { batchSize: 1, pollingIntervalSeconds: 1 }, async (jobs) => {
+    for (const job of jobs) {
+      const execution = service.executeQueued(job.data.runId, { signal: shutdown.signal })
+      running.add(execution)
+      try {
+        const report = await execution
+        if (report !== undefined) app.log.info({ runId: job.data.runId, status: report.status, reason: report.reason }, 'fleet migration run ended')
+      } catch (error) {
+        app.log.error({ runId: job.data.runId, err: error }, 'fleet migration run failed')
+      } finally {
+        running.delete(execution)
+      }
+    }
+  })
+  for (const runId of await service.resumable()) await boss.send(FLEET_QUEUE, { runId })
+  // Registered after the worker plugin, so this runs before pg-boss stops: the run stops after the
+  // tenants in flight and stays resumable.
+  app.addHook('onClose', async () => {
+    shutdown.abort()
+    await Promise.allSettled([...running])
+  })
+}
+
+export default fp(fleetPlugin, { name: 'fleet', dependencies: ['jobs', 'tenancy'] })

@@ -1,0 +1,92 @@
+// Fleet migrations as a service: plan (also the dry run), run here (the CLI), queue for the worker
+// (the operator API) and execute a queued run (the worker, also after a restart).
+import type { Migration } from '../../db/migrator.js'
+import type { FleetRuns, RunLock } from '../../registry/fleet-runs.js'
+import type { RegistryClient } from '../../registry/registry-client.js'
+import type { ServerDirectory } from '../../registry/servers.js'
+import type { TenantPool } from '../tenant-pool.js'
+import type { FleetRequest } from './options.js'
+import { planFleetRun, type FleetPlan } from './plan.js'
+import { executeFleetPlan, type FleetReport, type RunHooks } from './run.js'
+import { verifyFleet, type VerifyReport } from './verify.js'
+
+export interface FleetServiceDeps {
+  registry: Pick<RegistryClient, 'tenant'>
+  runs: FleetRuns
+  servers: Pick<ServerDirectory, 'list' | 'adminUrl'>
+  pool: Pick<TenantPool, 'borrow' | 'evict' | 'slots'>
+  migrations: Migration[]
+  log: { info: (obj: unknown, msg?: string) => void, warn: (obj: unknown, msg?: string) => void }
+}
+
+const newRun = (plan: FleetPlan, request: FleetRequest, origin: 'cli' | 'api') => ({
+  direction: plan.options.direction === 'up' ? 'UP' as const : 'DOWN' as const,
+  targetVersion: plan.options.target,
+  origin,
+  options: { ...request, target: plan.options.target, dryRun: false }
+})
+
+export function createFleetService (deps: FleetServiceDeps) {
+  const { runs, migrations } = deps
+
+  async function plan (request: FleetRequest): Promise<FleetPlan> {
+    return await planFleetRun({ registry: deps.registry, servers: deps.servers, slots: deps.pool.slots }, migrations, request)
+  }
+
+  async function execute (planned: FleetPlan, runId: string, lock: RunLock, hooks: Omit<RunHooks, 'runId'>): Promise<FleetReport> {
+    try {
+      const report = await executeFleetPlan(planned, migrations, {
+        servers: deps.servers,
+        pool: deps.pool,
+        ledger: { flush: async (rows, progress) => await runs.flush(runId, rows, progress) },
+        log: deps.log
+      }, { ...hooks, runId })
+      // An interrupted run stays active: the worker (or the next CLI run) carries on from here.
+      if (report.status !== 'INTERRUPTED') await runs.finish(runId, report.status, report.reason)
+      return report
+    } catch (error) {
+      await runs.finish(runId, 'FAILED', (error as Error).message).catch(() => {})
+      throw error
+    } finally {
+      await lock.release()
+    }
+  }
+
+  /** The CLI: validate and plan, then run in this process. */
+  async function runHere (request: FleetRequest, hooks: Omit<RunHooks, 'runId'> = {}): Promise<FleetReport> {
+    const planned = await plan(request)
+    const { id, lock } = await runs.startHere(newRun(planned, request, 'cli'))
+    return await execute(planned, id, lock, hooks)
+  }
+
+  /** The operator API: validated and planned now (bad input is a 400 here), run by the worker. */
+  async function enqueue (request: FleetRequest): Promise<{ id: string, plan: FleetPlan }> {
+    const planned = await plan(request)
+    const { id } = await runs.enqueue(newRun(planned, request, 'api'))
+    return { id, plan: planned }
+  }
+
+  /** The worker: runs a queued or interrupted run unless another process has it or it is over. */
+  async function executeQueued (runId: string, hooks: Omit<RunHooks, 'runId'> = {}): Promise<FleetReport | undefined> {
+    const lock = await runs.claim(runId)
+    if (lock === undefined) return undefined
+    let planned: FleetPlan
+    try {
+      const row = await runs.get(runId)
+      planned = await plan(row.run.options as unknown as FleetRequest)
+    } catch (error) {
+      await runs.finish(runId, 'FAILED', (error as Error).message).catch(() => {})
+      await lock.release()
+      throw error
+    }
+    return await execute(planned, runId, lock, hooks)
+  }
+
+  async function verify (options: { concurrency?: number } = {}): Promise<VerifyReport> {
+    return await verifyFleet({ registry: deps.registry, servers: deps.servers, pool: deps.pool, migrations }, options)
+  }
+
+  return { plan, verify, runHere, enqueue, executeQueued, get: runs.get, cancel: runs.cancel, resumable: runs.resumable }
+}
+
+export type FleetService = ReturnType<typeof createFleetService>
