@@ -3,29 +3,17 @@
 // commit together; once it commits, every tenant it wrote is dropped from this process's directory
 // (other processes hear of it through the registry's change notices). DatabaseServer tenant counts
 // move with the rows (servers.ts); reads stay where they are needed.
-import type { Prisma, SubscriptionStatus } from '../generated/registry/client.js'
+import type { Prisma, SubscriptionStatus, Tenant } from '../generated/registry/client.js'
 import type { RegistryClient } from './registry-client.js'
 import { adjustTenantCount } from './servers.js'
 import type { TenantDirectory } from './tenant-directory.js'
 
 export type RegistryTx = Prisma.TransactionClient
 
-export interface NewTenant {
-  id: string
-  churchId: string
-  name: string
-  email: string
-  serverId: string
-  databaseName: string
-  databaseHost: string
-  databasePort: number
-  databaseUser: string
-  databasePasswordEncrypted: string
-  encryptionKeyId: string
-  schemaVersion: string
-  stripeSubscriptionId: string | null
-  trialEndsAt: Date
-}
+/** What sign-up records for a new tenant: the Tenant model's own fields, so the two cannot drift apart. */
+export type NewTenant = Pick<Tenant, 'id' | 'churchId' | 'name' | 'email' | 'serverId' | 'databaseName' | 'databaseHost' |
+'databasePort' | 'databaseUser' | 'databasePasswordEncrypted' | 'encryptionKeyId' | 'schemaVersion' |
+'stripeSubscriptionId'> & { trialEndsAt: Date }
 
 export interface SubscriptionUpdate {
   subscriptionStatus: SubscriptionStatus
