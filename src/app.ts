@@ -15,6 +15,8 @@ import authRoutes from './routes/auth.js'
 import meRoutes from './routes/me.js'
 import platformRoutes from './routes/platform.js'
 import worker from './plugins/app/worker.js'
+import lifecycle, { type LifecycleOptions } from './plugins/app/lifecycle.js'
+import platformBackupRoutes from './routes/platform-backups.js'
 import memberRoutes from './routes/members.js'
 import branchRoutes from './routes/branches.js'
 import templateRoutes from './routes/templates.js'
@@ -30,6 +32,7 @@ export interface BuildOptions {
   /** false silences the logger (tests); otherwise a pino destination stream may be given. */
   logger?: boolean | { stream: NodeJS.WritableStream }
   tenancy?: TenancyOptions
+  lifecycle?: LifecycleOptions
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -65,6 +68,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(meRoutes)
   await app.register(platformRoutes)
   await app.register(worker)
+  await app.register(lifecycle, options.lifecycle ?? {})
+  await app.register(platformBackupRoutes)
   await app.register(memberRoutes)
   await app.register(branchRoutes)
   await app.register(templateRoutes)

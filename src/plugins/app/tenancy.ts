@@ -27,7 +27,6 @@ export interface TenancyOptions {
 async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promise<void> {
   const { config, registry, secretBox, servers } = app
   const directory = createTenantDirectory({ registry, secretBox })
-  app.registryChanges.subscribe('tenant_changed', { onChange: directory.invalidate, onListening: directory.setAnnounced })
   const budgets = new Map((await servers.list()).map((s) => [s.id, s.connectionBudget]))
   const pool = createTenantPool({
     maxClients: config.pool.maxClients,
@@ -58,6 +57,17 @@ async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promi
     afterStep: opts.afterProvisioningStep
   })
   const reconciler = createReconciler({ registry, servers, provisioning, installationId: app.installationId, log: app.log })
+  // A changed tenant may live in another database now (a restore or a move switched it): then its
+  // cached client goes too, drained first. A tenant that is gone loses its client as well.
+  app.registryChanges.subscribe('tenant_changed', {
+    onChange: (tenantId) => {
+      directory.invalidate(tenantId)
+      directory.connectionInfo(tenantId)
+        .then(async (info) => { await pool.evictIfMoved(tenantId, info.url) }, async () => { await pool.evict(tenantId) })
+        .catch((error: unknown) => { app.log.warn({ err: error, tenantId }, 'could not drop a changed tenant\'s client') })
+    },
+    onListening: directory.setAnnounced
+  })
   app.decorate('directory', directory)
   app.decorate('pool', pool)
   app.decorate('billing', billing)
