@@ -17,6 +17,7 @@ import platformRoutes from './routes/platform.js'
 import worker from './plugins/app/worker.js'
 import lifecycle, { type LifecycleOptions } from './plugins/app/lifecycle.js'
 import platformBackupRoutes from './routes/platform-backups.js'
+import accountExportRoutes, { exportDownloadRoutes } from './routes/account-exports.js'
 import memberRoutes from './routes/members.js'
 import branchRoutes from './routes/branches.js'
 import templateRoutes from './routes/templates.js'
@@ -70,6 +71,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(worker)
   await app.register(lifecycle, options.lifecycle ?? {})
   await app.register(platformBackupRoutes)
+  await app.register(accountExportRoutes)
+  await app.register(exportDownloadRoutes)
   await app.register(memberRoutes)
   await app.register(branchRoutes)
   await app.register(templateRoutes)

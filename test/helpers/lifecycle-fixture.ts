@@ -1,6 +1,8 @@
 // Shared by the backup, restore, export and deletion tests: an organization with members, reached
 // through the API, and looks at what lives on the test server.
 import type { FastifyInstance } from 'fastify'
+import { hashEmail } from '../../src/auth/email.js'
+import { hashPassword } from '../../src/auth/password.js'
 import { withClient } from '../../src/db/pg-admin.js'
 import { registerOrganization, testServerUrl } from '../helper.js'
 
@@ -33,4 +35,15 @@ export async function memberNames (app: FastifyInstance, org: Org): Promise<stri
 export async function tenantDatabases (tenantId: string): Promise<string[]> {
   return await withClient(await testServerUrl(), async (c) =>
     (await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY datname", [`tenant_${tenantId}%`])).rows.map((r) => r.datname))
+}
+
+/** A second admin of the organization with another role (as invitations will make), signed in. */
+export async function addAdmin (app: FastifyInstance, org: Org, role: 'ADMIN' | 'STAFF'): Promise<Org> {
+  const email = `${role.toLowerCase()}-${org.tenantId}@example.org`
+  const passwordHash = await hashPassword('another long password')
+  const admin = await app.pool.withTenant(org.tenantId, async (db) => await db.admin.create({ data: { email, passwordHash, firstName: 'Sam', lastName: 'Staff', role } }))
+  await app.registry.adminEmailIndex.create({ data: { emailHash: hashEmail(app.config.secrets.emailHashKey, email), tenantId: org.tenantId, adminId: admin.id } })
+  const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'another long password' } })
+  if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`)
+  return { tenantId: org.tenantId, email, headers: { authorization: `Bearer ${login.json().accessToken as string}` } }
 }

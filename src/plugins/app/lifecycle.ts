@@ -1,5 +1,6 @@
 // Each organization's data over its whole life: backups and restores (src/tenancy/backups/), exports
 // and deletion (src/account/). Decorates the services; with the worker enabled, runs their schedules.
+import path from 'node:path'
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { loadMigrations, MIGRATION_SETS } from '../../db/migrator.js'
@@ -8,6 +9,8 @@ import { createBackupService, type BackupService } from '../../tenancy/backups/b
 import { createDataKeys, type DataKeys } from '../../tenancy/backups/data-keys.js'
 import { createRestoreService, type RestoreService, type RestoreStep } from '../../tenancy/backups/restore-service.js'
 import { createDirectoryStorage, type BlobStorage } from '../../tenancy/backups/storage.js'
+import { createExportLinks } from '../../account/export-links.js'
+import { createExportService, EXPORT_QUEUE, EXPORT_SWEEP_QUEUE, type ExportJob, type ExportService } from '../../account/export-service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,6 +18,8 @@ declare module 'fastify' {
     dataKeys: DataKeys
     backups: BackupService
     restores: RestoreService
+    exportStorage: BlobStorage
+    exports: ExportService
   }
 }
 
@@ -41,13 +46,35 @@ async function lifecyclePlugin (app: FastifyInstance, opts: LifecycleOptions): P
     log: app.log,
     afterStep: opts.afterRestoreStep
   })
+  const exportStorage = createDirectoryStorage(settings.exportDir)
+  const exports = createExportService({
+    registry,
+    servers,
+    pool: app.pool,
+    boss: app.boss,
+    storage: exportStorage,
+    links: createExportLinks({ secret: config.secrets.jwtSecret, publicUrl: config.publicUrl }),
+    linkTtlHours: settings.exportLinkTtlHours,
+    workDir: path.join(config.dataDir, 'tmp'),
+    log: app.log
+  })
+  // Queues exist whether or not this process works them: the API enqueues exports.
+  await app.boss.createQueue(EXPORT_QUEUE, { name: EXPORT_QUEUE, retryLimit: 1, retryDelay: 30 })
+  await app.boss.createQueue(EXPORT_SWEEP_QUEUE, { name: EXPORT_SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
   app.decorate('backupStorage', backupStorage)
+  app.decorate('exportStorage', exportStorage)
+  app.decorate('exports', exports)
   app.decorate('dataKeys', dataKeys)
   app.decorate('backups', backups)
   app.decorate('restores', restores)
 
   if (!config.worker.enabled) return
   const workerIds = await startBackupJobs(app.boss, { backups, restores, schedule: settings.backupSchedule, concurrency: settings.backupConcurrency, log: app.log })
+  await app.boss.schedule(EXPORT_SWEEP_QUEUE, '7 * * * *')
+  workerIds.push(
+    await app.boss.work<ExportJob>(EXPORT_QUEUE, { pollingIntervalSeconds: 1 }, async (jobs) => { for (const job of jobs) await exports.run(job.data) }),
+    await app.boss.work(EXPORT_SWEEP_QUEUE, { pollingIntervalSeconds: 5 }, async () => { await exports.sweep() })
+  )
   // Registered after the worker plugin, so this runs before pg-boss stops.
   app.addHook('onClose', async () => {
     for (const id of workerIds) await app.boss.offWork({ id })
