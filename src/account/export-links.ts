@@ -12,7 +12,7 @@ export function createExportLinks (opts: { secret: string, publicUrl: string }) 
   return {
     url (link: ExportLink): string {
       const query = new URLSearchParams({ tenant: link.tenantId, expires: String(link.expires), signature: sign(link) })
-      return `${opts.publicUrl}/api/account/exports/${encodeURIComponent(link.exportId)}/download?${query.toString()}`
+      return `${opts.publicUrl}/downloads/exports/${encodeURIComponent(link.exportId)}?${query.toString()}`
     },
     /** True when the signature is ours and the link has not expired at `now`. */
     verify (link: ExportLink, signature: string, now = Date.now()): boolean {

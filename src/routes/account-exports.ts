@@ -24,7 +24,7 @@ const accountExportRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 /** The link is the credential: no session, so it opens from anywhere until it expires. */
 export const exportDownloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/api/account/exports/:id/download', {
+  app.get('/downloads/exports/:id', {
     schema: {
       tags: ['account'],
       params: ExportParamsSchema,
