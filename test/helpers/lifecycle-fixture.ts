@@ -34,7 +34,7 @@ export async function memberNames (app: FastifyInstance, org: Org): Promise<stri
 /** Databases on the test server whose name starts with the tenant's. */
 export async function tenantDatabases (tenantId: string): Promise<string[]> {
   return await withClient(await testServerUrl(), async (c) =>
-    (await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY datname", [`tenant_${tenantId}%`])).rows.map((r) => r.datname))
+    (await c.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY datname', [`tenant_${tenantId}%`])).rows.map((r) => r.datname))
 }
 
 /** A second admin of the organization with another role (as invitations will make), signed in. */

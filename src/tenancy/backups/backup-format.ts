@@ -122,8 +122,7 @@ export async function * readBackupFrames (source: AsyncIterable<Buffer>): AsyncG
       if (type === 'H') yield { type, header: value as BackupHeader }
       else if (type === 'T') yield { type, name: (value as { name: string }).name }
       else if (type === 'E') yield { type, table: value as TableManifest }
-      else if (type === 'Z') { ended = true; yield { type, manifest: value as BackupManifest } }
-      else throw new BackupFormatError(`the backup is corrupt (unknown frame type ${JSON.stringify(type)})`)
+      else if (type === 'Z') { ended = true; yield { type, manifest: value as BackupManifest } } else throw new BackupFormatError(`the backup is corrupt (unknown frame type ${JSON.stringify(type)})`)
     }
   }
   if (buffer.length > 0) throw new BackupFormatError('the backup is truncated (it stops inside a frame)')
