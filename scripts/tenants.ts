@@ -16,6 +16,8 @@ const USAGE = `usage: npm run tenants -- <command>
   backup <id> | --all               back up one tenant, or every tenant (as the nightly run does)
   restore <id> [--backup B] [--as-new]   restore the newest (or the given) backup and switch the tenant
                                     to it; --as-new restores beside it for inspection instead
+  delete <id> --now                 delete the organization now: databases, role, registry rows, Stripe
+                                    customer, backups and their key; prints the deletion report
   servers list                      database servers and their load
   servers add <name> <adminUrl> [--budget N]   register another PostgreSQL server for tenants`
 
@@ -29,11 +31,12 @@ async function main (): Promise<number> {
       'registry-only': { type: 'boolean' },
       all: { type: 'boolean' },
       backup: { type: 'string' },
-      'as-new': { type: 'boolean' }
+      'as-new': { type: 'boolean' },
+      now: { type: 'boolean' }
     }
   })
   const [command, sub, ...rest] = positionals
-  if (command === undefined || !['list', 'migrate', 'reconcile', 'servers', 'backup', 'restore'].includes(command)) {
+  if (command === undefined || !['list', 'migrate', 'reconcile', 'servers', 'backup', 'restore', 'delete'].includes(command)) {
     process.stderr.write(USAGE + '\n')
     return command === undefined ? 0 : 2
   }
@@ -95,6 +98,12 @@ async function main (): Promise<number> {
         process.stdout.write(result.state === 'SWITCHED'
           ? `tenant ${sub} restored from ${result.backupId} (${rows} rows verified) and switched to ${result.databaseName}; ${result.oldDatabaseName ?? ''} is kept until ${result.dropAfter?.toISOString() ?? ''}\n`
           : `backup ${result.backupId} restored beside tenant ${sub} as ${result.databaseName} (${rows} rows verified); dropped after ${result.dropAfter?.toISOString() ?? ''}\n`)
+        return 0
+      }
+      case 'delete': {
+        if (sub === undefined || values.now !== true) throw new Error('usage: delete <tenantId> --now (owners schedule deletion with a grace period through the API)')
+        const report = await app.hardDelete.hardDelete(sub, { requestedBy: 'operator', reason: 'deleted by an operator from the command line' })
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n')
         return 0
       }
       case 'servers': {

@@ -18,6 +18,8 @@ import worker from './plugins/app/worker.js'
 import lifecycle, { type LifecycleOptions } from './plugins/app/lifecycle.js'
 import platformBackupRoutes from './routes/platform-backups.js'
 import accountExportRoutes, { exportDownloadRoutes } from './routes/account-exports.js'
+import accountDeletionRoutes from './routes/account-deletion.js'
+import platformDeletionRoutes from './routes/platform-deletions.js'
 import memberRoutes from './routes/members.js'
 import branchRoutes from './routes/branches.js'
 import templateRoutes from './routes/templates.js'
@@ -72,6 +74,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(lifecycle, options.lifecycle ?? {})
   await app.register(platformBackupRoutes)
   await app.register(accountExportRoutes)
+  await app.register(accountDeletionRoutes)
+  await app.register(platformDeletionRoutes)
   await app.register(exportDownloadRoutes)
   await app.register(memberRoutes)
   await app.register(branchRoutes)

@@ -55,6 +55,7 @@ export const ERRORS = {
   DeletionScheduled: define('DELETION_SCHEDULED', 'This organization is scheduled for deletion: cancel the deletion to send again', 409),
   DeletionAlreadyScheduled: define('DELETION_ALREADY_SCHEDULED', 'Deletion of this organization is already scheduled', 409),
   DeletionNotScheduled: define('DELETION_NOT_SCHEDULED', 'No deletion of this organization is scheduled', 409),
+  WrongPassword: define('WRONG_PASSWORD', 'The password is not correct', 401),
   OwnerOnly: define('OWNER_ONLY', 'Only the organization\'s owner may do this', 403),
 
   // Members, templates and broadcasts

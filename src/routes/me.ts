@@ -14,7 +14,8 @@ const MeSchema = Type.Object({
     subscriptionStatus: Type.String(),
     schemaVersion: Type.String(),
     primaryPhoneNumber: Type.Union([Type.String(), Type.Null()]),
-    timezone: Type.String()
+    timezone: Type.String(),
+    deletionScheduledFor: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the organization will be deleted, if its owner asked for that' }))
   })
 })
 
@@ -37,7 +38,8 @@ const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
         subscriptionStatus: tenant.subscriptionStatus,
         schemaVersion: tenant.schemaVersion,
         primaryPhoneNumber: tenant.primaryPhoneNumber,
-        timezone: tenant.timezone
+        timezone: tenant.timezone,
+        deletionScheduledFor: tenant.deletionScheduledAt?.toISOString() ?? null
       }
     }
   })

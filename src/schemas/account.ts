@@ -32,3 +32,13 @@ export const DeletionSchema = Type.Object({
   status: Type.String({ description: 'DELETION_SCHEDULED, or ACTIVE once cancelled' }),
   deletionScheduledFor: Nullable(Timestamp)
 })
+
+export const DeletionReportSchema = Type.Object({
+  tenantId: Type.String(),
+  requestedBy: Type.String(),
+  reason: Type.String(),
+  startedAt: Timestamp,
+  completedAt: Nullable(Timestamp),
+  steps: Type.Array(Type.Object({ step: Type.String(), at: Timestamp })),
+  removed: Type.Record(Type.String(), Type.Unknown(), { description: 'What each step removed (counts), no personal data' })
+})

@@ -10,6 +10,8 @@ import { createDataKeys, type DataKeys } from '../../tenancy/backups/data-keys.j
 import { createRestoreService, type RestoreService, type RestoreStep } from '../../tenancy/backups/restore-service.js'
 import { createDirectoryStorage, type BlobStorage } from '../../tenancy/backups/storage.js'
 import { createExportLinks } from '../../account/export-links.js'
+import { createDeletionService, DELETION_SWEEP_QUEUE, type DeletionService } from '../../account/deletion-service.js'
+import { createHardDelete, type DeletionStep, type HardDelete } from '../../account/hard-delete.js'
 import { createExportService, EXPORT_QUEUE, EXPORT_SWEEP_QUEUE, type ExportJob, type ExportService } from '../../account/export-service.js'
 
 declare module 'fastify' {
@@ -20,12 +22,16 @@ declare module 'fastify' {
     restores: RestoreService
     exportStorage: BlobStorage
     exports: ExportService
+    hardDelete: HardDelete
+    deletions: DeletionService
   }
 }
 
 export interface LifecycleOptions {
   /** Tests inject restore faults here. */
   afterRestoreStep?: (step: RestoreStep, restoreId: string) => Promise<void> | void
+  /** Tests inject hard delete faults here. */
+  afterDeletionStep?: (step: DeletionStep, tenantId: string) => Promise<void> | void
 }
 
 async function lifecyclePlugin (app: FastifyInstance, opts: LifecycleOptions): Promise<void> {
@@ -64,6 +70,11 @@ async function lifecyclePlugin (app: FastifyInstance, opts: LifecycleOptions): P
   app.decorate('backupStorage', backupStorage)
   app.decorate('exportStorage', exportStorage)
   app.decorate('exports', exports)
+  const hardDelete = createHardDelete({ registry, servers, pool: app.pool, directory: app.directory, billing: app.billing, backups, exports, dataKeys, log: app.log, afterStep: opts.afterDeletionStep })
+  const deletions = createDeletionService({ registry, directory: app.directory, hardDelete, graceDays: settings.deletionGraceDays, log: app.log })
+  await app.boss.createQueue(DELETION_SWEEP_QUEUE, { name: DELETION_SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
+  app.decorate('hardDelete', hardDelete)
+  app.decorate('deletions', deletions)
   app.decorate('dataKeys', dataKeys)
   app.decorate('backups', backups)
   app.decorate('restores', restores)
@@ -71,9 +82,11 @@ async function lifecyclePlugin (app: FastifyInstance, opts: LifecycleOptions): P
   if (!config.worker.enabled) return
   const workerIds = await startBackupJobs(app.boss, { backups, restores, schedule: settings.backupSchedule, concurrency: settings.backupConcurrency, log: app.log })
   await app.boss.schedule(EXPORT_SWEEP_QUEUE, '7 * * * *')
+  await app.boss.schedule(DELETION_SWEEP_QUEUE, '37 * * * *')
   workerIds.push(
     await app.boss.work<ExportJob>(EXPORT_QUEUE, { pollingIntervalSeconds: 1 }, async (jobs) => { for (const job of jobs) await exports.run(job.data) }),
-    await app.boss.work(EXPORT_SWEEP_QUEUE, { pollingIntervalSeconds: 5 }, async () => { await exports.sweep() })
+    await app.boss.work(EXPORT_SWEEP_QUEUE, { pollingIntervalSeconds: 5 }, async () => { await exports.sweep() }),
+    await app.boss.work(DELETION_SWEEP_QUEUE, { pollingIntervalSeconds: 5 }, async () => { await deletions.runDue() })
   )
   // Registered after the worker plugin, so this runs before pg-boss stops.
   app.addHook('onClose', async () => {
