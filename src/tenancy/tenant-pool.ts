@@ -17,6 +17,8 @@ interface Entry<C> extends Slotted {
   state: 'building' | 'ready' | 'draining' | 'gone'
   client?: C
   pool?: pg.Pool
+  /** Where the client connects: a tenant switched to another database needs a new one. */
+  url?: string
   leases: number
   idleSince: number
   pending: Array<Deferred<TenantLease<C>>> // acquirers waiting for the build
@@ -107,6 +109,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       await draining.get(entry.tenantId)?.disposed
       const info = await opts.resolve(entry.tenantId)
       entry.serverId = info.serverId
+      entry.url = info.url
       if (serverCap(info.serverId) < 1) throw new ERRORS.PoolExhausted()
       const victim = await waitForRoom(entry)
       // The slot was handed over by a victim: its connections must be gone before ours open.
@@ -253,6 +256,14 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
     if (entry.state === 'ready' || entry.state === 'draining') await retire(entry)
   }
 
+  /** Evicts the tenant's client only if it connects somewhere other than `url` (its database was switched). */
+  async function evictIfMoved (tenantId: string, url: string): Promise<void> {
+    const entry = entries.get(tenantId)
+    if (entry === undefined) return
+    await entry.built
+    if (entry.url !== url) await evict(tenantId)
+  }
+
   async function close (): Promise<void> {
     closing = true
     if (sweeper !== undefined) clearInterval(sweeper)
@@ -285,7 +296,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   /** Slots one server offers (its budget over the connections of one client). */
   const slots = (serverId: string): number => serverCap(serverId)
 
-  return { acquire, withTenant, borrow, slots, evict, stats, close }
+  return { acquire, withTenant, borrow, slots, evict, evictIfMoved, stats, close }
 }
 
 export type TenantPool<C = TenantPrismaClient> = ReturnType<typeof createTenantPool<C>>

@@ -14,4 +14,6 @@ export default async function tenantRoutes (app: FastifyInstance): Promise<void>
   await app.register(import('./recurring-messages.js'))
   await app.register(import('./conversations.js'))
   await app.register(import('./phone-numbers.js'))
+  await app.register(import('./account-exports.js'))
+  await app.register(import('./account-deletion.js'))
 }
