@@ -15,7 +15,7 @@ import { log, mapLimit, printTable, summarize, verdict } from './lib/stats.js'
 
 const TENANTS = 1000
 const POOL_MAX_CLIENTS = 50
-// 50 clients x 2 connections: with the default budget of 80 the per-server cap would be 40 clients.
+// 50 clients x 2 connections = 100, the default budget: set explicitly so the cap stays 50 clients whatever the default.
 const CONNECTION_BUDGET = 100
 // 1 in flight shows what routing adds to a request; 16 shows it under a load that keeps both cores busy.
 const CONCURRENCIES = [1, 16] as const

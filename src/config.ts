@@ -240,7 +240,7 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
       exportDir: path.resolve(cwd, str('EXPORT_DIR') ?? path.join(dataDir, 'exports')),
       backupKeep: int('BACKUP_KEEP', 7, 1, 3650),
       backupSchedule: cron('BACKUP_SCHEDULE', '0 3 * * *'),
-      // Each backup holds one admin connection to its tenant's server: a quarter of the budget at most.
+      // Each backup holds one admin connection to its tenant's server: a twenty-fifth of the budget, 8 at most.
       backupConcurrency: int('BACKUP_CONCURRENCY', Math.max(1, Math.min(8, Math.floor(connectionBudget / 25))), 1, 64),
       restoreKeepOldHours: int('RESTORE_KEEP_OLD_HOURS', 72, 0, 24 * 365),
       exportLinkTtlHours: int('EXPORT_LINK_TTL_HOURS', 24, 1, 24 * 30),

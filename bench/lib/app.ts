@@ -59,8 +59,7 @@ export interface BenchTenant { tenantId: string, adminId: string, accessToken: s
 
 /**
  * Creates `count` tenants through the provisioning service (the same code path as POST
- * /api/auth/register minus HTTP and the refresh token), `concurrency` at a time, and signs an access
- * token for each with the app's own JWT settings.
+ * /api/auth/register minus HTTP), `concurrency` at a time, and keeps the access token each sign-up issued.
  */
 export async function createTenants (app: FastifyInstance, count: number, concurrency = 4, onProgress?: (done: number) => void): Promise<BenchTenant[]> {
   let done = 0

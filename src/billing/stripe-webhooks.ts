@@ -16,7 +16,7 @@ export interface StripeWebhookDeps {
 }
 
 export type WebhookOutcome = 'processed' | 'duplicate' | 'ignored'
-/** tenantId names the tenant a processed event changed, so callers can drop what they cached of it. */
+/** tenantId names the tenant a processed event changed (for the log); tenants.transaction() has already dropped it from the directory. */
 export type WebhookResult = { status: 'processed', tenantId: string } | { status: Exclude<WebhookOutcome, 'processed'> }
 
 /** What an event asks of a tenant, before we know which tenant. */

@@ -4,6 +4,7 @@
 // flush, however many tenants finished since the last one.
 import type pg from 'pg'
 import type { RegistryClient } from './registry-client.js'
+import type { TenantStore } from './tenants.js'
 import { connect } from '../db/pg-admin.js'
 import { ERRORS } from '../errors.js'
 
@@ -28,7 +29,7 @@ const RUN_LOCK = "hashtext('fleet-run')"
 /** The session that holds the run lock; ending it (or the process dying) frees the lock. */
 export interface RunLock { release: () => Promise<void> }
 
-export function createFleetRuns (deps: { registry: RegistryClient, registryUrl: string }) {
+export function createFleetRuns (deps: { registry: RegistryClient, registryUrl: string, tenants: Pick<TenantStore, 'transaction'> }) {
   const { registry, registryUrl } = deps
 
   async function tryLock (): Promise<RunLock | undefined> {
@@ -158,12 +159,9 @@ export function createFleetRuns (deps: { registry: RegistryClient, registryUrl: 
     return run
   }
 
-  /** Tenant.schemaVersion for many tenants in one statement (the change feed announces each row). */
+  /** Tenant.schemaVersion for many tenants in one statement, through the tenants module (the change feed announces each row). */
   async function setSchemaVersions (versions: Array<{ tenantId: string, version: string }>): Promise<void> {
-    await registry.$executeRaw`
-      UPDATE "Tenant" AS t SET "schemaVersion" = v.version, "updatedAt" = now()
-      FROM unnest(${versions.map((v) => v.tenantId)}::text[], ${versions.map((v) => v.version)}::text[]) AS v(id, version)
-      WHERE t.id = v.id AND t."schemaVersion" IS DISTINCT FROM v.version`
+    await deps.tenants.transaction(async (tenants) => { await tenants.setSchemaVersions(versions) })
   }
 
   async function get (id: string) {

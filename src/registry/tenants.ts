@@ -58,6 +58,14 @@ function tenantWrites (tx: RegistryTx, touched: Set<string>) {
       await tx.tenant.update({ where: { id }, data: { schemaVersion } })
       touched.add(id)
     },
+    /** Tenant.schemaVersion for many tenants in one statement (a fleet run's batch of finished tenants). */
+    async setSchemaVersions (versions: Array<{ tenantId: string, version: string }>): Promise<void> {
+      await tx.$executeRaw`
+        UPDATE "Tenant" AS t SET "schemaVersion" = v.version, "updatedAt" = now()
+        FROM unnest(${versions.map((v) => v.tenantId)}::text[], ${versions.map((v) => v.version)}::text[]) AS v(id, version)
+        WHERE t.id = v.id AND t."schemaVersion" IS DISTINCT FROM v.version`
+      for (const v of versions) touched.add(v.tenantId)
+    },
     /** ACTIVE -> DELETION_SCHEDULED; false when the tenant was not ACTIVE (already scheduled, suspended, gone). */
     async scheduleDeletion (id: string, at: Date): Promise<boolean> {
       const { count } = await tx.tenant.updateMany({ where: { id, status: 'ACTIVE' }, data: { status: 'DELETION_SCHEDULED', deletionScheduledAt: at } })

@@ -12,7 +12,8 @@ import tenancy from '../../src/plugins/app/tenancy.js'
 import { tenantOf, useTenantContext } from '../../src/routes/tenant/context.js'
 import { build, registerOrganization, testConfig } from '../helper.js'
 
-const PUBLIC = /^\/(health|ready|webhooks\/|api\/auth\/)/
+// The signed export download link is its own credential (src/routes/public/export-downloads.ts).
+const PUBLIC = /^\/(health|ready|webhooks\/|api\/auth\/|downloads\/)/
 const OPERATOR = /^\/api\/platform\//
 
 t.test('a route added to the tenant context is authenticated and leased without a line of its own', async (t) => {

@@ -9,7 +9,9 @@ import { buildApp } from '../../src/app.js'
 import { createOpenStream, createSealStream } from '../../src/tenancy/backups/sealed-stream.js'
 import type { RestoreStep } from '../../src/tenancy/backups/restore-service.js'
 import { NIGHTLY_BACKUP_QUEUE, startBackupJobs } from '../../src/tenancy/backups/backup-jobs.js'
-import { build, testConfig } from '../helper.js'
+import { withClient, withDatabase } from '../../src/db/pg-admin.js'
+import { fingerprint } from '../../src/tenancy/fleet/fingerprint.js'
+import { build, testConfig, testServerUrl } from '../helper.js'
 import { memberNames, OPERATOR, orgWithMembers, tenantDatabases, type Org } from '../helpers/lifecycle-fixture.js'
 
 async function backupVia (app: FastifyInstance, org: Org): Promise<{ id: string, tables: Array<{ name: string, rows: number }> }> {
@@ -39,6 +41,8 @@ t.test('delete members, restore, find them back; the old database is kept, then 
   await deleteMembers(app, org, 2)
   t.equal((await memberNames(app, org)).length, 2)
   const oldDb = (await app.registry.tenant.findUniqueOrThrow({ where: { id: org.tenantId } })).databaseName
+  const schemaOf = async (database: string) => (await withClient(withDatabase(await testServerUrl(), database), fingerprint)).lines
+  const schemaBefore = await schemaOf(oldDb)
 
   const res = await restoreVia(app, org, backup.id)
   t.equal(res.statusCode, 200, res.body)
@@ -47,6 +51,8 @@ t.test('delete members, restore, find them back; the old database is kept, then 
   const tenant = await app.registry.tenant.findUniqueOrThrow({ where: { id: org.tenantId } })
   t.equal(tenant.databaseName, res.json().databaseName, 'the tenant lives in the restored database')
   t.same(await tenantDatabases(org.tenantId), [oldDb, tenant.databaseName].sort(), 'the old database is kept for its grace period')
+  // The load drops indexes and keys and rebuilds them: the restored schema is exactly the old one.
+  t.same(await schemaOf(tenant.databaseName), schemaBefore, 'same tables, columns, indexes, constraints and grants')
   const detail = (await app.inject({ url: '/api/members?limit=200', headers: org.headers })).json().items as Array<{ lastName: string, notes: string | null }>
   t.ok(detail.every((m) => m.lastName === 'Tab\there "quoted" \\ back'), 'tabs, quotes and backslashes survive')
   t.ok(detail.some((m) => m.notes === 'line one\nline two'), 'newlines survive')

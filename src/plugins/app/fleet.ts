@@ -16,7 +16,7 @@ export const FLEET_QUEUE = 'fleet-migration'
 
 async function fleetPlugin (app: FastifyInstance): Promise<void> {
   const { config, boss } = app
-  const runs = createFleetRuns({ registry: app.registry, registryUrl: config.databaseUrl as string })
+  const runs = createFleetRuns({ registry: app.registry, registryUrl: config.databaseUrl as string, tenants: app.tenants })
   const service = createFleetService({ registry: app.registry, runs, servers: app.servers, pool: app.pool, migrations: app.tenantMigrations, log: app.log })
   // A run survives its worker (its progress is in the registry), so pg-boss itself never retries one.
   await boss.createQueue(FLEET_QUEUE, { name: FLEET_QUEUE, retryLimit: 0, expireInSeconds: 6 * 3600 })
@@ -47,7 +47,7 @@ async function fleetPlugin (app: FastifyInstance): Promise<void> {
     }
   })
   for (const runId of await service.resumable()) await boss.send(FLEET_QUEUE, { runId })
-  // Registered after the worker plugin, so this runs before pg-boss stops: the run stops after the
+  // Registered after the jobs plugin, so this runs before pg-boss stops: the run stops after the
   // tenants in flight and stays resumable.
   app.addHook('onClose', async () => {
     shutdown.abort()

@@ -88,7 +88,7 @@ async function lifecyclePlugin (app: FastifyInstance, opts: LifecycleOptions): P
     await app.boss.work(EXPORT_SWEEP_QUEUE, { pollingIntervalSeconds: 5 }, async () => { await exports.sweep() }),
     await app.boss.work(DELETION_SWEEP_QUEUE, { pollingIntervalSeconds: 5 }, async () => { await deletions.runDue() })
   )
-  // Registered after the worker plugin, so this runs before pg-boss stops.
+  // Registered after the jobs plugin (through the worker plugin), so this runs before pg-boss stops.
   app.addHook('onClose', async () => {
     for (const id of workerIds) await app.boss.offWork({ id })
   })

@@ -6,6 +6,7 @@ import { finished } from 'node:stream/promises'
 import type pg from 'pg'
 import { ERRORS } from '../../errors.js'
 import { createTableDigest, type Frame, type TableManifest } from './backup-format.js'
+import { dropIndexesForLoad } from './deferred-indexes.js'
 import { copyIn, listTables, quoteName, resetSequences, type TableInfo } from './table-copy.js'
 
 export interface LoadExpectation { tenantId: string, backupId: string, schemaVersion: string, manifest: TableManifest[] | null }
@@ -26,6 +27,7 @@ function checkColumns (target: Map<string, TableInfo>, tables: TableInfo[]): voi
 export async function loadBackup (client: pg.ClientBase, frames: AsyncIterable<Frame>, expect: LoadExpectation): Promise<TableManifest[]> {
   await client.query('BEGIN')
   const target = new Map((await listTables(client)).map((t) => [t.name, t]))
+  const rebuildIndexes = await dropIndexesForLoad(client)
   let tables: TableInfo[] | undefined
   let current: { table: TableInfo, stream: ReturnType<typeof copyIn>, done: Promise<void>, digest: ReturnType<typeof createTableDigest> } | undefined
   const loaded: TableManifest[] = []
@@ -68,6 +70,8 @@ export async function loadBackup (client: pg.ClientBase, frames: AsyncIterable<F
     }
   }
   if (!complete) throw refuse('the backup is truncated')
+  // Rebuilding the keys also proves them: a duplicate key or a dangling reference fails the load here.
+  await rebuildIndexes().catch((error: unknown) => { throw refuse(`its rows break the schema's keys (${(error as Error).message})`) })
   await resetSequences(client)
   for (const table of loaded) {
     const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteName(table.name)}`)

@@ -42,7 +42,9 @@ t.test('the per-number rate is respected', async (t) => {
   t.equal(fake.sent.length, 10)
   const times = fake.sent.map((s) => s.receivedAt.getTime()).sort((a, b) => a - b)
   const span = (times.at(-1) ?? 0) - (times[0] ?? 0)
-  t.ok(span >= 1600, `10 sends at 5/s took ${span} ms`)
+  // 10 sends at 5/s leave the limiter over 1800 ms; they are timed where the fake receives them, and on
+  // a loaded machine the first request can arrive late by up to one interval. Unthrottled takes ~50 ms.
+  t.ok(span >= 1400, `10 sends at 5/s took ${span} ms`)
 })
 
 t.test('a 500 is retried and then succeeds; a 400 goes to the DeadLetterQueue', async (t) => {
