@@ -10,6 +10,13 @@ import errorHandler from './plugins/app/error-handler.js'
 import registry from './plugins/app/registry.js'
 import tenancy, { type TenancyOptions } from './plugins/app/tenancy.js'
 import auth from './plugins/app/auth.js'
+import permissions from './plugins/app/permissions.js'
+import team from './plugins/app/team.js'
+import adminRoutes from './routes/admins.js'
+import invitationRoutes from './routes/invitations.js'
+import accountSecurityRoutes from './routes/account-security.js'
+import authRecoveryRoutes from './routes/auth-recovery.js'
+import platformOutboxRoutes from './routes/platform-outbox.js'
 import healthRoutes from './routes/health.js'
 import authRoutes from './routes/auth.js'
 import meRoutes from './routes/me.js'
@@ -41,6 +48,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const app = Fastify({
     logger,
     bodyLimit: 1024 * 1024,
+    // Start-up migrates the registry and the templates; on a busy machine that outlasts avvio's 10 s.
+    pluginTimeout: 120_000,
     // Client IPs drive login rate limits: X-Forwarded-For is believed only from configured proxies.
     // (A hop count is valid at run time though Fastify's types only list the other forms.)
     trustProxy: config.trustProxy as boolean | string | string[],
@@ -57,9 +66,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   await app.register(swagger)
   await app.register(errorHandler)
+  // Before any route: every route registered after it must declare its permission.
+  await app.register(permissions)
   await app.register(registry, { config })
   await app.register(tenancy, options.tenancy ?? {})
   await app.register(auth)
+  await app.register(team)
   await app.register(healthRoutes)
   await app.register(authRoutes)
   await app.register(meRoutes)
@@ -76,6 +88,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(telnyxWebhookRoutes)
   await app.register(webhookStatsRoutes)
   await app.register(stripeWebhookRoutes)
+  await app.register(adminRoutes)
+  await app.register(invitationRoutes)
+  await app.register(accountSecurityRoutes)
+  await app.register(authRecoveryRoutes)
+  await app.register(platformOutboxRoutes)
   await app.ready()
   return app
 }

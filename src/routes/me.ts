@@ -23,6 +23,7 @@ const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('preHandler', app.attachTenantDb)
 
   app.get('/api/me', {
+    config: { permission: 'account.self' },
     schema: { tags: ['account'], security: [{ bearerAuth: [] }], response: { 200: MeSchema, ...errorResponses(401, 403) } }
   }, async (request) => {
     const { adminId, tenant } = claimsOf(request)

@@ -12,16 +12,16 @@ const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', app.authenticate)
   app.addHook('preHandler', app.attachTenantDb)
 
-  app.post('/api/messages', { schema: { ...common, body: BroadcastRequestSchema, response: { 202: BroadcastAcceptedSchema, ...errorResponses(400, 401, 402, 404, 409) } } },
+  app.post('/api/messages', { config: { permission: 'broadcasts.manage' }, schema: { ...common, body: BroadcastRequestSchema, response: { 202: BroadcastAcceptedSchema, ...errorResponses(400, 401, 402, 404, 409) } } },
     async (request, reply) => {
       const { tenant, adminId } = claimsOf(request)
       return await reply.status(202).send(await app.broadcasts.create(tenantDb(request), tenant, request.body, { createdById: adminId }))
     })
-  app.get('/api/messages', { schema: { ...common, querystring: PageQuerySchema, response: { 200: MessagePageSchema, ...errorResponses(400, 401) } } },
+  app.get('/api/messages', { config: { permission: 'broadcasts.manage' }, schema: { ...common, querystring: PageQuerySchema, response: { 200: MessagePageSchema, ...errorResponses(400, 401) } } },
     async (request) => await app.broadcasts.list(tenantDb(request), request.query))
-  app.get('/api/messages/:id', { schema: { ...common, params: IdParamsSchema, response: { 200: MessageDetailSchema, ...errorResponses(401, 404) } } },
+  app.get('/api/messages/:id', { config: { permission: 'broadcasts.manage' }, schema: { ...common, params: IdParamsSchema, response: { 200: MessageDetailSchema, ...errorResponses(401, 404) } } },
     async (request) => await app.broadcasts.get(tenantDb(request), request.params.id))
-  app.post('/api/messages/:id/cancel', { schema: { ...common, params: IdParamsSchema, response: { 200: Type.Object({ id: Type.String(), status: Type.String() }), ...errorResponses(401, 404, 409) } } },
+  app.post('/api/messages/:id/cancel', { config: { permission: 'broadcasts.manage' }, schema: { ...common, params: IdParamsSchema, response: { 200: Type.Object({ id: Type.String(), status: Type.String() }), ...errorResponses(401, 404, 409) } } },
     async (request) => await app.broadcasts.cancel(tenantDb(request), request.params.id))
 }
 

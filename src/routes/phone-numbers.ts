@@ -15,6 +15,7 @@ const phoneNumberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }]
 
   app.get('/api/phone-numbers', {
+    config: { permission: 'numbers.manage' },
     schema: { tags, security, response: { 200: PhoneNumberListSchema, ...errorResponses(401, 403) } }
   }, async (request) => {
     const numbers = await app.phoneNumbers.list(claimsOf(request).tenant.id)
@@ -22,6 +23,7 @@ const phoneNumberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/api/phone-numbers', {
+    config: { permission: 'numbers.manage' },
     schema: { tags, security, body: PhoneNumberBodySchema, response: { 200: PhoneNumberSchema, 201: PhoneNumberSchema, ...errorResponses(400, 401, 403, 409) } }
   }, async (request, reply) => {
     const { view: added, created } = await app.phoneNumbers.add(claimsOf(request).tenant.id, request.body.phoneNumber)
@@ -29,6 +31,7 @@ const phoneNumberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/api/phone-numbers/:phoneNumber', {
+    config: { permission: 'numbers.manage' },
     schema: { tags, security, params: PhoneNumberParamsSchema, response: { 204: Type.Null(), ...errorResponses(400, 401, 403, 404) } }
   }, async (request, reply) => {
     await app.phoneNumbers.remove(claimsOf(request).tenant.id, request.params.phoneNumber)

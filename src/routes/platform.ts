@@ -56,6 +56,7 @@ const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/api/platform/tenants', {
+    config: { permission: 'operator' },
     schema: {
       tags: ['platform'],
       security,
@@ -80,6 +81,7 @@ const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/api/platform/tenants/:id', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, params: Type.Object({ id: Type.String({ maxLength: 64 }) }), response: { 200: TenantSummarySchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => {
     const tenant = await app.registry.tenant.findUnique({ where: { id: request.params.id }, include: { server: { select: { name: true } } } })
@@ -88,10 +90,12 @@ const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/api/platform/reconcile', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, response: { 200: ReconcileReportSchema, ...errorResponses(401, 403) } }
   }, async () => await app.reconciler.run())
 
   app.get('/api/platform/pool', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, response: { 200: PoolStatsSchema, ...errorResponses(401, 403) } }
   }, async () => app.pool.stats())
 }

@@ -18,6 +18,7 @@ const telnyxWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => { done(null, body) })
 
   app.post('/webhooks/telnyx', {
+    config: { permission: 'public' },
     bodyLimit: BODY_LIMIT,
     schema: { tags: ['webhooks'], response: { 200: WebhookAckSchema, ...errorResponses(400, 401, 413, 415) } }
   }, async (request) => {
@@ -64,6 +65,7 @@ export const webhookStatsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addHook('onRequest', operatorGuard(app.config.platformAdminToken))
 
   app.get('/api/platform/webhooks', {
+    config: { permission: 'operator' },
     schema: {
       tags: ['platform'],
       security: [{ bearerAuth: [] }],
