@@ -12,6 +12,8 @@ export type RegistryTx = Prisma.TransactionClient
 
 export interface NewTenant {
   id: string
+  /** The organization's address (src/auth/slugs.ts). */
+  slug: string
   churchId: string
   name: string
   email: string
