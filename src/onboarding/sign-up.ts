@@ -163,13 +163,20 @@ export function createProvisioningService (deps: ProvisioningDeps) {
         await tx.provisioningRequest.update({ where: { id: requestId }, data: { state: 'DATABASE_CREATED' } })
       })
     }
-    await createTenant(input.slug).catch(async (error: unknown) => {
-      // Two sign-ups wanting the same slug at once: a chosen one is taken, a derived one moves on.
-      const failed = error as { code?: string, meta?: unknown }
-      if (failed.code !== 'P2002' || !JSON.stringify(failed.meta ?? {}).includes('slug')) throw error
-      if (slugChosen) throw new ERRORS.SlugTaken()
-      await createTenant(await slugs.pick(input.churchName))
-    })
+    // Sign-ups wanting the same slug at once: a chosen one is taken, a derived one moves on to the next
+    // free suffix (several may collide in a row when many sign up with one name at the same moment).
+    for (let attempt = 0, slug = input.slug; ; attempt++) {
+      try {
+        await createTenant(slug)
+        break
+      } catch (error) {
+        const failed = error as { code?: string, meta?: unknown }
+        if (failed.code !== 'P2002' || !JSON.stringify(failed.meta ?? {}).includes('slug')) throw error
+        if (slugChosen) throw new ERRORS.SlugTaken()
+        if (attempt >= 20) throw error
+        slug = await slugs.pick(input.churchName)
+      }
+    }
     await step('DATABASE_CREATED', tenantId)
 
     // One lease on the new database for the rest of the sign-up, the first token pair included.
