@@ -15,16 +15,30 @@ const USAGE = `usage: npm run tenants -- <command>
   verify [--json]                   ledgers against the files, each schema against its server's template
   migrate --registry-only           migrate the registry and the templates only (pre-deploy)
   reconcile                         finish or undo interrupted provisioning; drop orphans
+  backup <id> | --all               back up one tenant, or every tenant (as the nightly run does)
+  restore <id> [--backup B] [--as-new]   restore the newest (or the given) backup and switch the tenant
+                                    to it; --as-new restores beside it for inspection instead
+  delete <id> --now                 delete the organization now: databases, role, registry rows, Stripe
+                                    customer, backups and their key; prints the deletion report
   servers list                      database servers and their load
   servers add <name> <adminUrl> [--budget N]   register another PostgreSQL server for tenants`
 
 async function main (): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { ...FLEET_OPTIONS, status: { type: 'string' }, budget: { type: 'string' }, 'registry-only': { type: 'boolean' } }
+    options: {
+      ...FLEET_OPTIONS,
+      status: { type: 'string' },
+      budget: { type: 'string' },
+      'registry-only': { type: 'boolean' },
+      all: { type: 'boolean' },
+      backup: { type: 'string' },
+      'as-new': { type: 'boolean' },
+      now: { type: 'boolean' }
+    }
   })
   const [command, sub, ...rest] = positionals
-  if (command === undefined || !['list', 'migrate', 'rollback', 'verify', 'reconcile', 'servers'].includes(command)) {
+  if (command === undefined || !['list', 'migrate', 'rollback', 'verify', 'reconcile', 'servers', 'backup', 'restore', 'delete'].includes(command)) {
     process.stderr.write(USAGE + '\n')
     return command === undefined ? 0 : 2
   }
@@ -60,6 +74,38 @@ async function main (): Promise<number> {
         return await runFleetCommand(app, command, values)
       case 'reconcile': {
         const report = await app.reconciler.run()
+        process.stdout.write(JSON.stringify(report, null, 2) + '\n')
+        return 0
+      }
+      case 'backup': {
+        if (values.all === true) {
+          const report = await app.backups.backupAll({
+            concurrency: Number(values.concurrency ?? config.lifecycle.backupConcurrency),
+            kind: 'daily',
+            onProgress: (done, total) => { process.stderr.write(`\r${done}/${total} tenants backed up`) }
+          })
+          process.stderr.write('\n')
+          for (const failure of report.failed) process.stdout.write(`FAILED ${failure.tenantId}: ${failure.error}\n`)
+          process.stdout.write(`${report.total} tenants: ${report.completed.length} backed up, ${report.failed.length} failed, ${report.pruned} old backups pruned\n`)
+          return report.failed.length > 0 ? 1 : 0
+        }
+        if (sub === undefined) throw new Error('usage: backup <tenantId> | --all')
+        const backup = await app.backups.backup(sub, 'manual')
+        process.stdout.write(`backup ${backup.id} of ${sub}: ${String(backup.bytes)} bytes, schema ${backup.schemaVersion}\n`)
+        return 0
+      }
+      case 'restore': {
+        if (sub === undefined) throw new Error('usage: restore <tenantId> [--backup B] [--as-new]')
+        const result = await app.restores.restore(sub, { backupId: values.backup, asNew: values['as-new'] === true })
+        const rows = result.tables.reduce((sum, t) => sum + t.rows, 0)
+        process.stdout.write(result.state === 'SWITCHED'
+          ? `tenant ${sub} restored from ${result.backupId} (${rows} rows verified) and switched to ${result.databaseName}; ${result.oldDatabaseName ?? ''} is kept until ${result.dropAfter?.toISOString() ?? ''}\n`
+          : `backup ${result.backupId} restored beside tenant ${sub} as ${result.databaseName} (${rows} rows verified); dropped after ${result.dropAfter?.toISOString() ?? ''}\n`)
+        return 0
+      }
+      case 'delete': {
+        if (sub === undefined || values.now !== true) throw new Error('usage: delete <tenantId> --now (owners schedule deletion with a grace period through the API)')
+        const report = await app.hardDelete.hardDelete(sub, { requestedBy: 'operator', reason: 'deleted by an operator from the command line' })
         process.stdout.write(JSON.stringify(report, null, 2) + '\n')
         return 0
       }

@@ -15,6 +15,7 @@ import team from './plugins/app/team.js'
 import onboarding, { type OnboardingOptions } from './plugins/app/onboarding.js'
 import jobs from './plugins/app/jobs.js'
 import fleet from './plugins/app/fleet.js'
+import lifecycle, { type LifecycleOptions } from './plugins/app/lifecycle.js'
 import messaging from './plugins/app/messaging.js'
 import worker from './plugins/app/worker.js'
 import publicRoutes from './routes/public/index.js'
@@ -30,6 +31,8 @@ export interface BuildOptions {
   tenantMigrationsDir?: string
   /** false for fleet commands: templates are moved by the fleet run, not at start-up. */
   migrateTemplates?: boolean
+  /** Grace periods, backup and export settings overridden by tests. */
+  lifecycle?: LifecycleOptions
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -72,6 +75,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(fleet)
   await app.register(messaging)
   await app.register(worker)
+  await app.register(lifecycle, options.lifecycle ?? {})
   // Then the routes, in three encapsulated contexts: each decides what its routes get.
   await app.register(publicRoutes)
   await app.register(tenantRoutes)

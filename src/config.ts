@@ -56,6 +56,21 @@ export interface Config {
   reconcileIntervalMs: number
   /** Outbound sending: per-number rate (0 = unlimited) and quiet hours in the recipient's local time. */
   messaging: { ratePerSecond: number, quietHoursStart: number, quietHoursEnd: number }
+  /** Backups, restores, exports and deletion (src/tenancy/backups/, src/account/). */
+  lifecycle: {
+    backupDir: string
+    exportDir: string
+    /** Daily backups kept per tenant; older ones are deleted after each nightly run. */
+    backupKeep: number
+    /** Cron expression (UTC) of the nightly backup of every tenant. */
+    backupSchedule: string
+    /** Tenants backed up at once by the nightly run. */
+    backupConcurrency: number
+    /** How long a restored tenant's previous database is kept before the worker drops it. */
+    restoreKeepOldHours: number
+    exportLinkTtlHours: number
+    deletionGraceDays: number
+  }
 }
 
 export class ConfigError extends Error {
@@ -101,7 +116,13 @@ function reader (env: Env, problems: string[]) {
     problems.push(`${name} must be true or false (got "${raw}")`)
     return fallback
   }
-  return { str, int, url, bool }
+  // Five fields (minute hour day month weekday) of digits and * , - /: what pg-boss schedules accept.
+  const cron = (name: string, fallback: string): string => {
+    const raw = str(name) ?? fallback
+    if (!/^[\d*,/-]+( [\d*,/-]+){4}$/.test(raw)) problems.push(`${name} must be a five-field cron expression (got "${raw}")`)
+    return raw
+  }
+  return { str, int, url, bool, cron }
 }
 
 /** A 32-byte key given as 64 hex characters or base64 of 32 bytes. */
@@ -135,7 +156,7 @@ async function localSecrets (dataDir: string): Promise<LocalSecrets> {
 
 export async function loadConfig (env: Env = process.env, cwd = process.cwd()): Promise<Config> {
   const problems: string[] = []
-  const { str, int, url, bool } = reader(env, problems)
+  const { str, int, url, bool, cron } = reader(env, problems)
   const nodeEnv = str('NODE_ENV') ?? 'development'
   if (!['production', 'development', 'test'].includes(nodeEnv)) problems.push('NODE_ENV must be production, development or test')
   const production = nodeEnv === 'production'
@@ -219,6 +240,17 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
       ratePerSecond: int('MESSAGE_RATE_PER_SECOND', 1, 0, 10_000),
       quietHoursStart: int('QUIET_HOURS_START', 21, 0, 23),
       quietHoursEnd: int('QUIET_HOURS_END', 8, 0, 23)
+    },
+    lifecycle: {
+      backupDir: path.resolve(cwd, str('BACKUP_DIR') ?? path.join(dataDir, 'backups')),
+      exportDir: path.resolve(cwd, str('EXPORT_DIR') ?? path.join(dataDir, 'exports')),
+      backupKeep: int('BACKUP_KEEP', 7, 1, 3650),
+      backupSchedule: cron('BACKUP_SCHEDULE', '0 3 * * *'),
+      // Each backup holds one admin connection to its tenant's server: a quarter of the budget at most.
+      backupConcurrency: int('BACKUP_CONCURRENCY', Math.max(1, Math.min(8, Math.floor(connectionBudget / 25))), 1, 64),
+      restoreKeepOldHours: int('RESTORE_KEEP_OLD_HOURS', 72, 0, 24 * 365),
+      exportLinkTtlHours: int('EXPORT_LINK_TTL_HOURS', 24, 1, 24 * 30),
+      deletionGraceDays: int('DELETION_GRACE_DAYS', 30, 0, 365)
     }
   }
   if (problems.length > 0) throw new ConfigError(problems)

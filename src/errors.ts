@@ -70,6 +70,17 @@ export const ERRORS = {
   // Operators
   MigrationFailed: define<[string]>('MIGRATION_FAILED', 'Migration failed: %s', 500),
 
+  // Backups, restores, exports and deletion
+  BackupRefused: define<[string]>('BACKUP_REFUSED', 'The backup cannot be restored: %s', 422),
+  RestoreInProgress: define('RESTORE_IN_PROGRESS', 'A restore of this organization is already running', 409),
+  ExportInProgress: define('EXPORT_IN_PROGRESS', 'An export of this organization is already being prepared', 409),
+  LinkExpired: define('LINK_EXPIRED', 'This download link has expired or is invalid', 410),
+  DeletionScheduled: define('DELETION_SCHEDULED', 'This organization is scheduled for deletion: cancel the deletion to send again', 409),
+  DeletionAlreadyScheduled: define('DELETION_ALREADY_SCHEDULED', 'Deletion of this organization is already scheduled', 409),
+  DeletionNotScheduled: define('DELETION_NOT_SCHEDULED', 'No deletion of this organization is scheduled', 409),
+  WrongPassword: define('WRONG_PASSWORD', 'The password is not correct', 401),
+  OwnerOnly: define('OWNER_ONLY', 'Only the organization\'s owner may do this', 403),
+
   // Members, templates and broadcasts
   InvalidPhone: define<[string]>('INVALID_PHONE', 'Not a valid phone number: %s', 400),
   UnknownMergeFields: define<[string]>('UNKNOWN_MERGE_FIELDS', 'Unknown merge fields: %s', 400),

@@ -68,7 +68,7 @@ export function createAuthService (deps: AuthDeps) {
     const matches: Array<{ tenantId: string, name: string, status: string, admin: { id: string, email: string, role: string } }> = []
     for (const entry of entries) {
       const tenant = await directory.get(entry.tenantId).catch(() => null)
-      if (tenant === null || !['ACTIVE', 'SUSPENDED'].includes(tenant.status)) continue
+      if (tenant === null || !['ACTIVE', 'SUSPENDED', 'DELETION_SCHEDULED'].includes(tenant.status)) continue
       const admin = await pool.withTenant(entry.tenantId, async (db) => await db.admin.findUnique({ where: { id: entry.adminId } }))
       if (admin === null) continue
       if (await verifyPassword(admin.passwordHash, password)) matches.push({ tenantId: tenant.id, name: tenant.name, status: tenant.status, admin })
@@ -101,7 +101,7 @@ export function createAuthService (deps: AuthDeps) {
   async function refresh (refreshToken: string): Promise<TokenPair> {
     const parsed = parseRefreshToken(refreshToken)
     const tenant = await directory.get(parsed.tenantId).catch(unknownTenantIsInvalidToken)
-    if (tenant.status !== 'ACTIVE') throw new ERRORS.InvalidRefreshToken()
+    if (tenant.status !== 'ACTIVE' && tenant.status !== 'DELETION_SCHEDULED') throw new ERRORS.InvalidRefreshToken()
     return await pool.withTenant(parsed.tenantId, async (db) => {
       const rotated = await rotateRefreshToken(db, parsed, settings.refreshTokenTtlDays)
       const admin = await db.admin.findUnique({ where: { id: rotated.adminId } })

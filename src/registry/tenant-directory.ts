@@ -23,6 +23,8 @@ export interface TenantRecord {
   databaseUser: string
   databasePasswordEncrypted: string
   createdAt: Date
+  /** When a scheduled deletion happens (status DELETION_SCHEDULED). */
+  deletionScheduledAt: Date | null
 }
 
 /** How long a record is trusted when nothing announces changes: another process may suspend a tenant. */

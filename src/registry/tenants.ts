@@ -3,30 +3,26 @@
 // commit together; once it commits, every tenant it wrote is dropped from this process's directory
 // (other processes hear of it through the registry's change notices). DatabaseServer tenant counts
 // move with the rows (servers.ts); reads stay where they are needed.
-import type { Prisma, SubscriptionStatus } from '../generated/registry/client.js'
+import type { Prisma, SubscriptionStatus, Tenant } from '../generated/registry/client.js'
 import type { RegistryClient } from './registry-client.js'
 import { adjustTenantCount } from './servers.js'
 import type { TenantDirectory } from './tenant-directory.js'
 
 export type RegistryTx = Prisma.TransactionClient
 
-export interface NewTenant {
-  id: string
-  /** The organization's address (src/auth/slugs.ts). */
-  slug: string
-  churchId: string
-  name: string
-  email: string
+/** What sign-up records for a new tenant: the Tenant model's own fields, so the two cannot drift apart.
+ * slug is the organization's address (src/auth/slugs.ts). */
+export type NewTenant = Pick<Tenant, 'id' | 'slug' | 'churchId' | 'name' | 'email' | 'serverId' | 'databaseName' |
+'databaseHost' | 'databasePort' | 'databaseUser' | 'databasePasswordEncrypted' | 'encryptionKeyId' | 'schemaVersion' |
+'stripeSubscriptionId'> & { trialEndsAt: Date }
+
+/** Where a tenant's database is (a restore or a move switches it). */
+export interface DatabasePlacement {
   serverId: string
   databaseName: string
   databaseHost: string
   databasePort: number
-  databaseUser: string
-  databasePasswordEncrypted: string
-  encryptionKeyId: string
   schemaVersion: string
-  stripeSubscriptionId: string | null
-  trialEndsAt: Date
 }
 
 export interface SubscriptionUpdate {
@@ -63,6 +59,38 @@ function tenantWrites (tx: RegistryTx, touched: Set<string>) {
       await tx.tenant.update({ where: { id }, data: { schemaVersion } })
       touched.add(id)
     },
+    /** ACTIVE -> DELETION_SCHEDULED; false when the tenant was not ACTIVE (already scheduled, suspended, gone). */
+    async scheduleDeletion (id: string, at: Date): Promise<boolean> {
+      const { count } = await tx.tenant.updateMany({ where: { id, status: 'ACTIVE' }, data: { status: 'DELETION_SCHEDULED', deletionScheduledAt: at } })
+      touched.add(id)
+      return count === 1
+    },
+    /** DELETION_SCHEDULED -> ACTIVE; false when no deletion was scheduled. */
+    async cancelDeletion (id: string): Promise<boolean> {
+      const { count } = await tx.tenant.updateMany({ where: { id, status: 'DELETION_SCHEDULED' }, data: { status: 'ACTIVE', deletionScheduledAt: null } })
+      touched.add(id)
+      return count === 1
+    },
+    /** The first step of a hard delete: nothing serves or sends for the tenant from here on. */
+    async markDeleted (id: string): Promise<void> {
+      await tx.tenant.updateMany({ where: { id }, data: { status: 'DELETED' } })
+      touched.add(id)
+    },
+    /**
+     * Points the tenant at another database if it is still on `fromDatabase` (false otherwise); a switch
+     * to another server (a move) changes which server counts the tenant.
+     */
+    async switchDatabase (id: string, fromDatabase: string, to: DatabasePlacement): Promise<boolean> {
+      const current = await tx.tenant.findUnique({ where: { id }, select: { serverId: true } })
+      const { count } = await tx.tenant.updateMany({ where: { id, databaseName: fromDatabase }, data: to })
+      touched.add(id)
+      if (current === null || count !== 1) return false
+      if (current.serverId !== to.serverId) {
+        await adjustTenantCount(tx, current.serverId, -1)
+        await adjustTenantCount(tx, to.serverId, 1)
+      }
+      return true
+    },
     /** The number replies and broadcasts are sent from; `onlyIfUnset` keeps a primary that is already chosen. */
     async setPrimaryPhoneNumber (id: string, phoneNumber: string | null, options: { onlyIfUnset?: boolean } = {}): Promise<void> {
       await tx.tenant.updateMany({ where: { id, ...(options.onlyIfUnset === true && { primaryPhoneNumber: null }) }, data: { primaryPhoneNumber: phoneNumber } })
@@ -72,6 +100,14 @@ function tenantWrites (tx: RegistryTx, touched: Set<string>) {
 }
 
 export type TenantWrites = ReturnType<typeof tenantWrites>
+
+/**
+ * The writes inside a transaction the caller already holds (a hard delete's step, a restore's switch):
+ * nothing is invalidated here, the registry's change notices drop the cached records.
+ */
+export function tenantWritesIn (tx: RegistryTx): TenantWrites {
+  return tenantWrites(tx, new Set())
+}
 
 export function createTenantStore (deps: { registry: Pick<RegistryClient, '$transaction' | 'tenant'>, directory: Pick<TenantDirectory, 'invalidate'> }) {
   const { registry, directory } = deps

@@ -10,6 +10,7 @@ export const MeSchema = Type.Object({
     subscriptionStatus: Type.String(),
     schemaVersion: Type.String(),
     primaryPhoneNumber: Type.Union([Type.String(), Type.Null()]),
-    timezone: Type.String()
+    timezone: Type.String(),
+    deletionScheduledFor: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the organization will be deleted, if its owner asked for that' }))
   })
 })

@@ -54,7 +54,9 @@ export function createReconciler (deps: { registry: RegistryClient, servers: Ser
       report.staleTenantsRemoved.push(tenant.id)
     }
 
-    const known = new Set((await registry.tenant.findMany({ select: { databaseName: true } })).map((t) => t.databaseName))
+    // A tenant's objects are its own business while it exists: after a restore it lives in another
+    // database and keeps the old one (tenant_<id>) for a grace period, dropped by the restore sweep.
+    const known = new Set((await registry.tenant.findMany({ select: { id: true } })).map((t) => `tenant_${t.id}`))
     for (const { adminUrl, objects } of listed) {
       const withDatabase = new Set(objects.databases)
       for (const name of objects.databases) {

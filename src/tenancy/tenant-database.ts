@@ -69,12 +69,24 @@ export async function createTenantDatabase (adminUrl: string, tenantId: string, 
         ? `ALTER ROLE ${id} PASSWORD ${quoteLiteral(password)}; GRANT ${TENANT_GROUP_ROLE} TO ${id}`
         : `CREATE ROLE ${id} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT NOREPLICATION IN ROLE ${TENANT_GROUP_ROLE} PASSWORD ${quoteLiteral(password)}`,
       `COMMENT ON ROLE ${id} IS ${mark}`,
-      `ALTER DATABASE ${id} OWNER TO ${id}`,
-      `COMMENT ON DATABASE ${id} IS ${mark}`,
-      `REVOKE ALL ON DATABASE ${id} FROM PUBLIC`,
-      `GRANT CONNECT, TEMPORARY ON DATABASE ${id} TO ${id}`
+      handOverSql(name, name, installationId)
     ].join('; '))
   })
+}
+
+/**
+ * Gives a database to a tenant's role and marks it as ours; only that role may connect. For a new
+ * tenant, and for a database a restore (or a move) builds beside the tenant's current one.
+ */
+export function handOverSql (database: string, role: string, installationId: string): string {
+  const db = quoteIdent(database)
+  const owner = quoteIdent(role)
+  return [
+    `ALTER DATABASE ${db} OWNER TO ${owner}`,
+    `COMMENT ON DATABASE ${db} IS ${quoteLiteral(ownerMark(installationId))}`,
+    `REVOKE ALL ON DATABASE ${db} FROM PUBLIC`,
+    `GRANT CONNECT, TEMPORARY ON DATABASE ${db} TO ${owner}`
+  ].join('; ')
 }
 
 // Key stretching protects guessable passwords; ours are 192 random bits, so the default 4096 PBKDF2

@@ -4,45 +4,12 @@
 import pg from 'pg'
 import { ERRORS } from '../errors.js'
 import { createCapacity, type Slotted } from './pool-capacity.js'
+import type { TenantLease, TenantPoolOptions } from './tenant-pool-types.js'
 import { createTenantPrismaClient, disposeTenantClient, openTenantPgPool, warmUpTenantClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
 export { createTenantPrismaClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
-type LogFn = (obj: unknown, msg?: string) => void
-export interface PoolLogger { debug: LogFn, info: LogFn, warn: LogFn, error: LogFn }
-
-export interface TenantPoolOptions<C> {
-  /** TENANT_POOL_MAX_CLIENTS (default 50) */
-  maxClients?: number
-  /** Most connections we may hold to one server, summed over all clients on it. */
-  connectionBudget: (serverId: string) => number
-  /** `max` of each client's pg pool (default 2). */
-  connectionsPerClient?: number
-  /** A client idle this long is closed by a background sweep; unset: idle clients stay until evicted. */
-  idleMs?: number
-  /** How long an acquirer may wait for room before TENANT_POOL_EXHAUSTED (default 10 s). */
-  acquireTimeoutMs?: number
-  /** Looks the tenant up; its errors (e.g. TENANT_NOT_FOUND) reach every waiter and nothing is cached. */
-  resolve: (tenantId: string) => Promise<TenantConnectionInfo>
-  createClient?: (info: TenantConnectionInfo, pool: pg.Pool) => C
-  disposeClient?: (client: C) => Promise<void>
-  log?: PoolLogger
-}
-
-/** The part of pg.Pool a lease hands out: plain queries, no ending or reconfiguring the pool. */
-export type TenantSql = Pick<pg.Pool, 'query'>
-
-export interface TenantLease<C> {
-  client: C
-  /**
-   * The same connections as `client`, for plain SQL where Prisma's own per-query work (compiling and
-   * interpreting a plan, a few hundred microseconds) is a visible part of a hot path.
-   */
-  sql: TenantSql
-  tenantId: string
-  /** Idempotent: a second call is ignored. */
-  release: () => void
-}
+export type { PoolLogger, TenantLease, TenantPoolOptions, TenantSql } from './tenant-pool-types.js'
 
 interface Deferred<T> { resolve: (value: T) => void, reject: (error: unknown) => void }
 
@@ -50,6 +17,8 @@ interface Entry<C> extends Slotted {
   state: 'building' | 'ready' | 'draining' | 'gone'
   client?: C
   pool?: pg.Pool
+  /** Where the client connects: a tenant switched to another database needs a new one. */
+  url?: string
   leases: number
   idleSince: number
   pending: Array<Deferred<TenantLease<C>>> // acquirers waiting for the build
@@ -140,6 +109,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       await draining.get(entry.tenantId)?.disposed
       const info = await opts.resolve(entry.tenantId)
       entry.serverId = info.serverId
+      entry.url = info.url
       if (serverCap(info.serverId) < 1) throw new ERRORS.PoolExhausted()
       const victim = await waitForRoom(entry)
       // The slot was handed over by a victim: its connections must be gone before ours open.
@@ -286,6 +256,14 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
     if (entry.state === 'ready' || entry.state === 'draining') await retire(entry)
   }
 
+  /** Evicts the tenant's client only if it connects somewhere other than `url` (its database was switched). */
+  async function evictIfMoved (tenantId: string, url: string): Promise<void> {
+    const entry = entries.get(tenantId)
+    if (entry === undefined) return
+    await entry.built
+    if (entry.url !== url) await evict(tenantId)
+  }
+
   async function close (): Promise<void> {
     closing = true
     if (sweeper !== undefined) clearInterval(sweeper)
@@ -318,7 +296,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   /** Slots one server offers (its budget over the connections of one client). */
   const slots = (serverId: string): number => serverCap(serverId)
 
-  return { acquire, withTenant, borrow, slots, evict, stats, close }
+  return { acquire, withTenant, borrow, slots, evict, evictIfMoved, stats, close }
 }
 
 export type TenantPool<C = TenantPrismaClient> = ReturnType<typeof createTenantPool<C>>

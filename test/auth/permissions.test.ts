@@ -14,7 +14,7 @@ const app = await build(t)
 
 type Expected = Role | 'public' | 'operator'
 
-const PUBLIC = new Set(['GET /health', 'GET /ready', 'GET /api/invitations/{token}', 'POST /api/invitations/{token}/accept', 'GET /api/organizations/{slug}'])
+const PUBLIC = new Set(['GET /health', 'GET /ready', 'GET /api/invitations/{token}', 'POST /api/invitations/{token}/accept', 'GET /api/organizations/{slug}', 'GET /downloads/exports/{id}'])
 
 /** The issue's rules: staff read and answer conversations and see members; admins also manage the
  * organization's content, numbers and team; only owners manage billing, export, deletion, roles,

@@ -38,7 +38,7 @@ t.test('start, 409 while active, survive a worker restart, cancel', async (t) =>
   t.equal(again.statusCode, 409, 'one run at a time')
   t.match(again.json().message, id)
 
-  await until(async () => ((await get(first, id)).ledger.APPLIED ?? 0) >= 1, { timeoutMs: 30_000, intervalMs: 50, what: 'a first tenant migrated by the worker' })
+  await until(async () => ((await get(first, id)).ledger.APPLIED ?? 0) >= 1, { timeoutMs: 90_000, intervalMs: 50, what: 'a first tenant migrated by the worker' })
   // The worker stops (a deploy): the run stops after the tenant in flight and stays active.
   await first.close()
   const second = await fleetApp(t, fleet, { tenantMigrationsDir: dir }, worker)

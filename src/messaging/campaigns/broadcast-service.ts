@@ -26,7 +26,7 @@ const CHUNK = 5000
 type TenantTx = Prisma.TransactionClient
 
 /** A lapsed subscription (402) is reported before a missing number (409). */
-export function assertCanBroadcast (tenant: Pick<TenantRecord, 'primaryPhoneNumber' | 'subscriptionStatus' | 'trialEndsAt'>): void {
+export function assertCanBroadcast (tenant: Pick<TenantRecord, 'primaryPhoneNumber' | 'subscriptionStatus' | 'trialEndsAt' | 'status'>): void {
   assertCanSend(tenant)
   if (tenant.primaryPhoneNumber === null) throw new ERRORS.NoSendingNumber()
 }

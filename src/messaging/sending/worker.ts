@@ -108,7 +108,7 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
 
   async function processSendJob (job: SendJob): Promise<void> {
     const tenant = await directory.get(job.tenantId)
-    if (tenant.status === 'DELETED' || tenant.status === 'DELETION_SCHEDULED') {
+    if (tenant.status === 'DELETED') {
       // Its database is gone or going: there is nothing to send from and nothing to record in.
       log.warn({ tenantId: job.tenantId, messageId: job.messageId }, 'send job for a deleted organization dropped')
       return

@@ -70,8 +70,9 @@ async function authPlugin (app: FastifyInstance): Promise<void> {
       throw (error as { code?: string }).code === 'TENANT_NOT_FOUND' ? new ERRORS.Unauthorized('Invalid access token') : error
     })
     if (tenant.status === 'SUSPENDED') throw new ERRORS.TenantSuspended()
-    if (tenant.status === 'DELETED' || tenant.status === 'DELETION_SCHEDULED') throw new ERRORS.TenantDeleted()
-    if (tenant.status !== 'ACTIVE') throw new ERRORS.TenantNotReady()
+    if (tenant.status === 'DELETED') throw new ERRORS.TenantDeleted()
+    // During the grace period before deletion admins still sign in, read and export; sending is refused.
+    if (tenant.status !== 'ACTIVE' && tenant.status !== 'DELETION_SCHEDULED') throw new ERRORS.TenantNotReady()
     request.claims = claims
     request.tenant = tenant
     request.log = request.log.child({ tenantId: tenant.id })

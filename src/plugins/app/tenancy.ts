@@ -21,7 +21,6 @@ declare module 'fastify' {
 async function tenancyPlugin (app: FastifyInstance): Promise<void> {
   const { config, registry, secretBox, servers } = app
   const directory = createTenantDirectory({ registry, secretBox })
-  app.registryChanges.subscribe('tenant_changed', { onChange: directory.invalidate, onListening: directory.setAnnounced })
   const phoneRoutes = createRouteCache({ registry })
   app.registryChanges.subscribe('phone_number_changed', { onChange: phoneRoutes.invalidate, onListening: phoneRoutes.setAnnounced })
   const budgets = new Map((await servers.list()).map((s) => [s.id, s.connectionBudget]))
@@ -32,6 +31,17 @@ async function tenancyPlugin (app: FastifyInstance): Promise<void> {
     idleMs: config.pool.idleMs,
     resolve: async (tenantId: string) => await directory.connectionInfo(tenantId),
     log: app.log
+  })
+  // A changed tenant may live in another database now (a restore or a move switched it): then its
+  // cached client goes too, drained first. A tenant that is gone loses its client as well.
+  app.registryChanges.subscribe('tenant_changed', {
+    onChange: (tenantId) => {
+      directory.invalidate(tenantId)
+      directory.connectionInfo(tenantId)
+        .then(async (info) => { await pool.evictIfMoved(tenantId, info.url) }, async () => { await pool.evict(tenantId) })
+        .catch((error: unknown) => { app.log.warn({ err: error, tenantId }, 'could not drop a changed tenant\'s client') })
+    },
+    onListening: directory.setAnnounced
   })
   app.decorate('directory', directory)
   app.decorate('phoneRoutes', phoneRoutes)

@@ -11,4 +11,5 @@ export default async function publicRoutes (app: FastifyInstance): Promise<void>
   await app.register(import('./invitations.js'))
   await app.register(import('./telnyx-webhook.js'))
   await app.register(import('./stripe-webhook.js'))
+  await app.register(import('./export-downloads.js'))
 }

@@ -18,4 +18,6 @@ export default async function tenantRoutes (app: FastifyInstance): Promise<void>
   await app.register(import('./admins.js'))
   await app.register(import('./invitations.js'))
   await app.register(import('./account-security.js'))
+  await app.register(import('./account-exports.js'))
+  await app.register(import('./account-deletion.js'))
 }

@@ -22,7 +22,8 @@ const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
         subscriptionStatus: tenant.subscriptionStatus,
         schemaVersion: tenant.schemaVersion,
         primaryPhoneNumber: tenant.primaryPhoneNumber,
-        timezone: tenant.timezone
+        timezone: tenant.timezone,
+        deletionScheduledFor: tenant.deletionScheduledAt?.toISOString() ?? null
       }
     }
   })

@@ -1,0 +1,11 @@
+-- DropTable
+DROP TABLE "TenantDataKey";
+
+-- DropTable
+DROP TABLE "TenantBackup";
+
+-- DropTable
+DROP TABLE "TenantRestore";
+
+-- DropTable
+DROP TABLE "TenantDeletion";

@@ -1,0 +1,40 @@
+// The tenant pool's contract: what it is configured with and what a lease hands out. Kept apart from
+// the pool's bookkeeping (tenant-pool.ts) so that callers read the interface without the machinery.
+import type pg from 'pg'
+import type { TenantConnectionInfo } from './tenant-client.js'
+
+type LogFn = (obj: unknown, msg?: string) => void
+export interface PoolLogger { debug: LogFn, info: LogFn, warn: LogFn, error: LogFn }
+
+export interface TenantPoolOptions<C> {
+  /** TENANT_POOL_MAX_CLIENTS (default 50) */
+  maxClients?: number
+  /** Most connections we may hold to one server, summed over all clients on it. */
+  connectionBudget: (serverId: string) => number
+  /** `max` of each client's pg pool (default 2). */
+  connectionsPerClient?: number
+  /** A client idle this long is closed by a background sweep; unset: idle clients stay until evicted. */
+  idleMs?: number
+  /** How long an acquirer may wait for room before TENANT_POOL_EXHAUSTED (default 10 s). */
+  acquireTimeoutMs?: number
+  /** Looks the tenant up; its errors (e.g. TENANT_NOT_FOUND) reach every waiter and nothing is cached. */
+  resolve: (tenantId: string) => Promise<TenantConnectionInfo>
+  createClient?: (info: TenantConnectionInfo, pool: pg.Pool) => C
+  disposeClient?: (client: C) => Promise<void>
+  log?: PoolLogger
+}
+
+/** The part of pg.Pool a lease hands out: plain queries, no ending or reconfiguring the pool. */
+export type TenantSql = Pick<pg.Pool, 'query'>
+
+export interface TenantLease<C> {
+  client: C
+  /**
+   * The same connections as `client`, for plain SQL where Prisma's own per-query work (compiling and
+   * interpreting a plan, a few hundred microseconds) is a visible part of a hot path.
+   */
+  sql: TenantSql
+  tenantId: string
+  /** Idempotent: a second call is ignored. */
+  release: () => void
+}
