@@ -13,6 +13,8 @@ export interface Mailer {
   send: (message: MailMessage) => Promise<void>
   /** The newest outbox entries, optionally for one recipient (local mode; empty with SMTP). */
   outbox: (filter: { to?: string, limit: number }) => Promise<OutboxEntry[]>
+  /** Removes the outbox entries to the recipients `isRecipient` picks (a deleted organization's people); 0 with SMTP, whose mail has left. */
+  forget: (isRecipient: (address: string) => boolean) => Promise<number>
   close: () => void
 }
 
@@ -39,6 +41,11 @@ export function createMailer (options: MailerOptions): Mailer {
         log.info({ toDomain: domainOf(message.to), subject: message.subject }, 'mail recorded in the outbox (local mode)')
       },
       outbox,
+      async forget (isRecipient) {
+        const recipients = (await registry.mailOutbox.findMany({ distinct: ['to'], select: { to: true } })).map((r) => r.to).filter(isRecipient)
+        if (recipients.length === 0) return 0
+        return (await registry.mailOutbox.deleteMany({ where: { to: { in: recipients } } })).count
+      },
       close () {}
     }
   }
@@ -51,6 +58,7 @@ export function createMailer (options: MailerOptions): Mailer {
       log.info({ toDomain: domainOf(message.to), subject: message.subject }, 'mail sent')
     },
     outbox,
+    forget: async () => 0,
     close () { transport.close() }
   }
 }
