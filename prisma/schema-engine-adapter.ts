@@ -1,28 +1,34 @@
 // The pg driver adapter the Prisma CLI uses through prisma/<set>/prisma.config.ts. Prisma 6.19's WASM
 // schema engine reads the PostgreSQL catalogs through @prisma/adapter-pg, which cannot type the catalogs'
-// `name` and `"char"` columns, and it panics on the NOT NULL rows PostgreSQL 18 added to pg_constraint
-// (it only expects check and exclusion constraints there). Both are adjusted here, so `prisma db pull`
-// can describe a live database.
+// `name` and `"char"` columns: both reach pg as text here, and the `"char"` ones are then handed to the
+// engine as the driver adapters' Character type, the only type the engine reads them as (pg_constraint's
+// contype among others). So `prisma db pull` can describe a live database, check constraints and
+// PostgreSQL 18's NOT NULL constraint rows included.
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
 import { defineConfig } from 'prisma/config'
 
 const TEXT_OID = 25
-const CATALOG_TEXT_OIDS = new Set([18 /* "char" */, 19])
-const NOT_NULL_CONSTRAINT = 'n'
+const CHAR_OID = 18
+const NAME_OID = 19
+/** ColumnTypeEnum.Character of @prisma/driver-adapter-utils (adapter-pg's own types stop at Text). */
+const CHARACTER_COLUMN = 6
+
+/**
+ * Result rows (the array adapter-pg hands back untouched) -> the indexes of their `"char"` columns.
+ * The engine reads a `"char"` column only as a character: given text it panics (a WASM
+ * `RuntimeError: unreachable`), as it did on the first check constraint (tenant 0002's single-row
+ * OrganizationSettings).
+ */
+const charColumns = new WeakMap<object, number[]>()
 
 function adjustResult (result: pg.QueryResult): void {
-  for (const field of result.fields) {
-    if (CATALOG_TEXT_OIDS.has(field.dataTypeID)) field.dataTypeID = TEXT_OID
-  }
-  const typeIndex = result.fields.findIndex((field) => field.name === 'constraint_type')
-  const isConstraintQuery = typeIndex >= 0 && result.fields.some((field) => field.name === 'constraint_definition')
-  if (!isConstraintQuery) return
-  result.rows = result.rows.filter((row: unknown) => {
-    const type: unknown = Array.isArray(row) ? row[typeIndex] : (row as Record<string, unknown>).constraint_type
-    return type !== NOT_NULL_CONSTRAINT
+  const chars: number[] = []
+  result.fields.forEach((field, i) => {
+    if (field.dataTypeID === CHAR_OID) chars.push(i)
+    if (field.dataTypeID === CHAR_OID || field.dataTypeID === NAME_OID) field.dataTypeID = TEXT_OID
   })
-  result.rowCount = result.rows.length
+  if (chars.length > 0) charColumns.set(result.rows, chars)
 }
 
 function adjust<T> (result: T): T {
@@ -52,11 +58,33 @@ class CatalogClient extends pg.Client {
   }
 }
 
+type Queryable = Pick<Awaited<ReturnType<PrismaPg['connect']>>, 'queryRaw'>
+
+/** Types the `"char"` columns CatalogClient noted as Character in every result of `queryable`. */
+function typeCharColumns<T extends Queryable> (queryable: T): T {
+  const queryRaw = queryable.queryRaw.bind(queryable)
+  queryable.queryRaw = async (query) => {
+    const result = await queryRaw(query)
+    for (const i of charColumns.get(result.rows) ?? []) result.columnTypes[i] = CHARACTER_COLUMN as typeof result.columnTypes[number]
+    return result
+  }
+  return queryable
+}
+
+class CatalogAdapterFactory extends PrismaPg {
+  override async connect (): ReturnType<PrismaPg['connect']> {
+    const adapter = typeCharColumns(await super.connect())
+    const startTransaction = adapter.startTransaction.bind(adapter)
+    adapter.startTransaction = async (isolationLevel) => typeCharColumns(await startTransaction(isolationLevel))
+    return adapter
+  }
+}
+
 export function schemaEngineAdapter (connectionString: string | undefined): PrismaPg {
   // allowExitOnIdle: the CLI does not close the adapter when it exits normally (an empty diff), and an
   // idle pool would otherwise keep it alive for another 10 s.
   const pool = new pg.Pool({ connectionString, Client: CatalogClient, allowExitOnIdle: true })
-  return new PrismaPg(pool, { disposeExternalPool: true })
+  return new CatalogAdapterFactory(pool, { disposeExternalPool: true })
 }
 
 /**

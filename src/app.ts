@@ -10,6 +10,8 @@ import errorHandler from './plugins/app/error-handler.js'
 import registry from './plugins/app/registry.js'
 import tenancy from './plugins/app/tenancy.js'
 import auth from './plugins/app/auth.js'
+import permissions from './plugins/app/permissions.js'
+import team from './plugins/app/team.js'
 import onboarding, { type OnboardingOptions } from './plugins/app/onboarding.js'
 import jobs from './plugins/app/jobs.js'
 import fleet from './plugins/app/fleet.js'
@@ -62,9 +64,12 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   // Plugins first, external then ours; each decorates the app with the services the routes use.
   await app.register(swagger)
   await app.register(errorHandler)
+  // Before any route: every route registered after it must declare its permission.
+  await app.register(permissions)
   await app.register(registry, { config, tenantMigrationsDir: options.tenantMigrationsDir, migrateTemplates: options.migrateTemplates })
   await app.register(tenancy)
   await app.register(auth)
+  await app.register(team)
   await app.register(onboarding, options.tenancy ?? {})
   await app.register(jobs)
   await app.register(fleet)

@@ -17,6 +17,8 @@ export interface Config {
   /** Admin URL of the first server for tenant databases; defaults to the registry's server. */
   tenantDatabaseUrl: string | undefined
   publicUrl: string
+  /** Outgoing mail: SMTP when smtpUrl is set, else the registry outbox (local mode). appUrl starts mailed links. */
+  mail: { smtpUrl: string | undefined, from: string, appUrl: string }
   secrets: {
     jwtSecret: string
     emailHashKey: Buffer
@@ -179,6 +181,9 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
   if (platformAdminToken !== undefined && platformAdminToken.length < 24) problems.push('PLATFORM_ADMIN_TOKEN must be at least 24 characters')
 
   const port = int('PORT', 3000, 0, 65535)
+  const publicUrl = url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`
+  const mailFrom = str('MAIL_FROM') ?? 'Church SMS <no-reply@localhost>'
+  if (!/^[^<>@\s]+@[^<>@\s]+$|<[^<>@\s]+@[^<>@\s]+>$/.test(mailFrom)) problems.push('MAIL_FROM must be an address, optionally with a name: Name <a@b.org>')
   const trustProxyRaw = str('TRUST_PROXY') ?? 'false'
   let trustProxy: Config['trustProxy'] = false
   if (trustProxyRaw === 'true') trustProxy = true
@@ -200,7 +205,8 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
     databaseUrl,
     dataDir,
     tenantDatabaseUrl: url('TENANT_DATABASE_URL', ['postgres:', 'postgresql:']),
-    publicUrl: url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`,
+    publicUrl,
+    mail: { smtpUrl: url('SMTP_URL', ['smtp:', 'smtps:']), from: mailFrom, appUrl: url('APP_URL', ['http:', 'https:']) ?? publicUrl },
     secrets: {
       jwtSecret,
       emailHashKey: decodeKey('EMAIL_HASH_KEY', secret('EMAIL_HASH_KEY'), problems),

@@ -44,6 +44,29 @@ export const ERRORS = {
   SmsSendFailed: define<[string]>('SMS_SEND_FAILED', 'The message could not be sent: %s', 502),
   InvalidWebhookPayload: define<[string]>('INVALID_WEBHOOK_PAYLOAD', 'Webhook payload is invalid: %s', 400),
 
+  // Team and access: roles, invitations, password reset, two-factor, organization slugs
+  PermissionDenied: define<[string]>('PERMISSION_DENIED', '%s', 403),
+  RoleNotGrantable: define<[string]>('ROLE_NOT_GRANTABLE', 'Your role cannot grant or remove the role %s', 403),
+  LastOwner: define('LAST_OWNER', 'An organization keeps at least one owner', 409),
+  AlreadyMember: define('ALREADY_MEMBER', 'This email already administers this organization', 409),
+  InvitationPending: define('INVITATION_PENDING', 'This email already has a pending invitation: resend it instead', 409),
+  InvitationNotPending: define('INVITATION_NOT_PENDING', 'Only a pending or expired invitation can be resent or revoked', 409),
+  InvitationInvalid: define('INVITATION_INVALID', 'This invitation link is invalid, used, revoked or expired', 410),
+  ResetTokenInvalid: define('RESET_TOKEN_INVALID', 'This password reset link is invalid, used or expired', 410),
+  InvalidCurrentPassword: define('INVALID_CURRENT_PASSWORD', 'The current password is wrong', 403),
+  MailSendFailed: define('MAIL_SEND_FAILED', 'The email could not be sent, retry shortly', 502),
+  MfaRequired: define('MFA_REQUIRED', 'Enter the code from your authenticator app', 401),
+  MfaChallengeInvalid: define('MFA_CHALLENGE_INVALID', 'This sign-in attempt is invalid or expired: sign in again', 401),
+  MfaCodeInvalid: define('MFA_CODE_INVALID', 'The code is wrong or was already used', 401),
+  MfaLocked: define('MFA_LOCKED', 'Too many wrong codes: try again in 15 minutes', 429),
+  MfaAlreadyEnabled: define('MFA_ALREADY_ENABLED', 'Two-factor is already enabled', 409),
+  MfaNotEnrolled: define('MFA_NOT_ENROLLED', 'Start two-factor enrollment first', 409),
+  MfaEnrollmentRequired: define('MFA_ENROLLMENT_REQUIRED', 'This organization requires two-factor: enroll at /api/account/mfa first', 403),
+  MfaRequiredByOrganization: define('MFA_REQUIRED_BY_ORGANIZATION', 'This organization requires two-factor: it cannot be turned off', 409),
+  InvalidSlug: define<[string]>('INVALID_SLUG', '%s', 400),
+  SlugTaken: define('SLUG_TAKEN', 'This organization address is taken', 409),
+  OrganizationNotFound: define('ORGANIZATION_NOT_FOUND', 'No organization has this address', 404),
+
   // Operators
   MigrationFailed: define<[string]>('MIGRATION_FAILED', 'Migration failed: %s', 500),
 

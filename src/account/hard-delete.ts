@@ -2,6 +2,7 @@
 // finished by running it again (each step is idempotent and skipped once recorded). What stays
 // afterwards is the deletion report: what was removed, when and by whom, and no personal data.
 import type { FastifyBaseLogger } from 'fastify'
+import { hashEmail } from '../auth/email.js'
 import type { Billing } from '../billing/billing-service.js'
 import { quoteIdent, withAdminClient } from '../db/pg-admin.js'
 import { ERRORS } from '../errors.js'
@@ -15,6 +16,7 @@ import { tenantRoleName } from '../tenancy/tenant-database.js'
 import type { TenantDirectory } from '../registry/tenant-directory.js'
 import type { TenantPool } from '../tenancy/tenant-pool.js'
 import type { ExportService } from './export-service.js'
+import type { Mailer } from '../mail/mailer.js'
 
 export const DELETION_STEPS = ['MARKED', 'JOBS_REMOVED', 'DATABASES_DROPPED', 'BACKUPS_DESTROYED', 'STRIPE_CUSTOMER_DELETED', 'REGISTRY_ROWS_REMOVED', 'COMPLETED'] as const
 export type DeletionStep = typeof DELETION_STEPS[number]
@@ -41,6 +43,9 @@ export interface HardDeleteDeps {
   backups: Pick<BackupService, 'destroyAll'>
   exports: Pick<ExportService, 'destroyAll'>
   dataKeys: Pick<DataKeys, 'destroy'>
+  mailer: Pick<Mailer, 'forget'>
+  /** The key of the registry's email hashes (AdminEmailIndex, Invitation). */
+  emailHashKey: Buffer
   log: Pick<FastifyBaseLogger, 'info' | 'warn'>
   /** Test hook after each recorded step; throwing stands for a crash there. */
   afterStep?: (step: DeletionStep, tenantId: string) => Promise<void> | void
@@ -140,7 +145,15 @@ export function createHardDelete (deps: HardDeleteDeps) {
       if (customerId !== null) await billing.deleteCustomer(customerId)
       return { stripeCustomer: customerId !== null }
     })
-    await run('REGISTRY_ROWS_REMOVED', async () => ({ ...await removeTenantRows(registry, tenantId, plan) }))
+    await run('REGISTRY_ROWS_REMOVED', async () => {
+      // Local mode's outbox holds mail to the organization's admins and invitees: it goes first, while
+      // the invitations still name them. Someone who also works for another organization loses that
+      // one's outbox mail too: a deletion leaves no address behind, and the outbox is a local convenience.
+      const invited = await registry.invitation.findMany({ where: { tenantId }, select: { emailHash: true } })
+      const people = new Set([...plan.emailHashes, ...invited.map((i) => i.emailHash)])
+      const outboxMail = await deps.mailer.forget((address) => people.has(hashEmail(deps.emailHashKey, address)))
+      return { outboxMail, ...await removeTenantRows(registry, tenantId, plan) }
+    })
     directory.invalidate(tenantId)
     await run('COMPLETED', async () => ({}))
     log.info({ tenantId, removed }, 'organization deleted')

@@ -1,6 +1,6 @@
-// Account-wide actions (export, deletion) are the owner's. Read from the tenant database rather than
-// the token, so a role changed since sign-in counts at once. Issue 13's permission table may take
-// this over; until then every organization has exactly one admin, its OWNER.
+// Account-wide actions (export, deletion) are the owner's. The routes' permission table
+// (account.export, account.delete) already checks the token's role; this reads the tenant database,
+// because a role change reaches the token only at its next refresh and these actions cannot be undone.
 import { ERRORS } from '../errors.js'
 import type { TenantPrismaClient } from '../tenancy/tenant-pool.js'
 

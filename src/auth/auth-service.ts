@@ -9,14 +9,16 @@ import type { Config } from '../config.js'
 import { createAttemptLimiter } from './attempt-limiter.js'
 import { hashEmail, normalizeEmail } from './email.js'
 import { burnVerify, verifyPassword } from './password.js'
+import { createChallenge, mustEnroll, twoFactorEnabled } from './mfa-challenges.js'
 import { createRefreshToken, parseRefreshToken, revokeToken, rotateRefreshToken } from './refresh-tokens.js'
 
-export interface AccessClaims { tenantId: string, adminId: string, role: string }
+/** mfaEnrollment: the organization requires two-factor and this admin has not enrolled, so only their own account opens. */
+export interface AccessClaims { tenantId: string, adminId: string, role: string, mfaEnrollment?: boolean }
 export interface TokenPair { tenantId: string, email: string, accessToken: string, refreshToken: string }
 export interface Organization { tenantId: string, name: string }
 
 export interface AuthDeps {
-  registry: Pick<RegistryClient, 'adminEmailIndex' | '$queryRaw' | '$executeRaw'>
+  registry: Pick<RegistryClient, 'adminEmailIndex' | 'tenant' | '$queryRaw' | '$executeRaw'>
   directory: TenantDirectory
   pool: TenantPool
   signAccessToken: (claims: AccessClaims) => string
@@ -42,14 +44,22 @@ export function createAuthService (deps: AuthDeps) {
   const { registry, directory, pool, settings } = deps
   const limiter = createAttemptLimiter({ registry, max: settings.loginMaxAttempts, windowMs: settings.loginWindowMs })
 
+  /** Every access token is made here: the role and the two-factor state are read fresh from the database. */
+  async function accessToken (db: TenantPrismaClient, tenantId: string, admin: { id: string, role: string }): Promise<string> {
+    const enroll = await mustEnroll(db, admin.id)
+    return deps.signAccessToken({ tenantId, adminId: admin.id, role: admin.role, ...(enroll ? { mfaEnrollment: true } : {}) })
+  }
+
   async function issueTokens (db: TenantPrismaClient, tenantId: string, admin: { id: string, email: string, role: string }): Promise<TokenPair> {
     const refresh = await createRefreshToken(db, tenantId, admin.id, settings.refreshTokenTtlDays)
-    return {
-      tenantId,
-      email: admin.email,
-      accessToken: deps.signAccessToken({ tenantId, adminId: admin.id, role: admin.role }),
-      refreshToken: refresh.token
-    }
+    return { tenantId, email: admin.email, accessToken: await accessToken(db, tenantId, admin), refreshToken: refresh.token }
+  }
+
+  /** An organization named by its slug stands for its tenant id; an unknown slug matches nothing. */
+  async function chosenTenant (input: { tenantId?: string, organization?: string }): Promise<string | undefined> {
+    if (input.organization === undefined) return input.tenantId
+    const tenant = await registry.tenant.findUnique({ where: { slug: input.organization }, select: { id: true } })
+    return tenant?.id ?? 'none'
   }
 
   /** Checks the password in every organization this email administers (optionally just one). */
@@ -67,11 +77,11 @@ export function createAuthService (deps: AuthDeps) {
     return matches
   }
 
-  async function login (input: { email: string, password: string, tenantId?: string }, ip: string): Promise<TokenPair> {
+  async function login (input: { email: string, password: string, tenantId?: string, organization?: string }, ip: string): Promise<TokenPair> {
     const emailHash = hashEmail(deps.emailHashKey, normalizeEmail(input.email))
     const keys = [`email:${emailHash}`, `ip:${ip}`]
     if (await limiter.blocked(keys)) throw new ERRORS.TooManyAttempts()
-    const matches = await matchingOrganizations(emailHash, input.password, input.tenantId)
+    const matches = await matchingOrganizations(emailHash, input.password, await chosenTenant(input))
     if (matches.length === 0) {
       await limiter.fail(keys)
       throw new ERRORS.InvalidCredentials()
@@ -81,6 +91,8 @@ export function createAuthService (deps: AuthDeps) {
     const match = matches[0] as typeof matches[number]
     if (match.status === 'SUSPENDED') throw new ERRORS.TenantSuspended()
     return await pool.withTenant(match.tenantId, async (db) => {
+      // The password was right; an enrolled admin still owes the second factor (POST /api/auth/mfa).
+      if (await twoFactorEnabled(db, match.admin.id)) throw await createChallenge(db, match.tenantId, match.admin.id)
       await db.admin.update({ where: { id: match.admin.id }, data: { lastLoginAt: new Date() } })
       return await issueTokens(db, match.tenantId, match.admin)
     })
@@ -97,7 +109,7 @@ export function createAuthService (deps: AuthDeps) {
       return {
         tenantId: parsed.tenantId,
         email: admin.email,
-        accessToken: deps.signAccessToken({ tenantId: parsed.tenantId, adminId: admin.id, role: admin.role }),
+        accessToken: await accessToken(db, parsed.tenantId, admin),
         refreshToken: rotated.token
       }
     })
@@ -109,10 +121,11 @@ export function createAuthService (deps: AuthDeps) {
     await pool.withTenant(parsed.tenantId, async (db) => { await revokeToken(db, parsed) })
   }
 
-  /** Token pair for an admin read back by id (the replay of a finished sign-up). */
-  async function tokensFor (tenantId: string, adminId: string): Promise<TokenPair> {
+  /** Token pair for an admin read back by id: a replayed sign-up, an accepted invitation, a passed two-factor step. */
+  async function tokensFor (tenantId: string, adminId: string, options: { signedIn?: boolean } = {}): Promise<TokenPair> {
     return await pool.withTenant(tenantId, async (db) => {
       const admin = await db.admin.findUniqueOrThrow({ where: { id: adminId } })
+      if (options.signedIn === true) await db.admin.update({ where: { id: adminId }, data: { lastLoginAt: new Date() } })
       return await issueTokens(db, tenantId, admin)
     })
   }

@@ -13,6 +13,7 @@ import { ERRORS } from '../errors.js'
 import { hashEmail, normalizeEmail } from '../auth/email.js'
 import { hashPassword } from '../auth/password.js'
 import type { AuthService, TokenPair } from '../auth/auth-service.js'
+import { createSlugs } from '../auth/slugs.js'
 import type { ServerDirectory } from '../registry/servers.js'
 import type { TenantStore } from '../registry/tenants.js'
 import type { TenantPool } from '../tenancy/tenant-pool.js'
@@ -20,7 +21,7 @@ import { createTenantDatabase, dropTenantDatabase, generateDatabasePassword, ten
 
 export type ProvisioningStep = 'CUSTOMER_CREATED' | 'CHURCH_CREATED' | 'DATABASE_CREATED' | 'SCHEMA_VERIFIED' | 'ADMIN_CREATED' | 'ACTIVE'
 
-export interface RegistrationInput { email: string, password: string, firstName: string, lastName: string, churchName: string }
+export interface RegistrationInput { email: string, password: string, firstName: string, lastName: string, churchName: string, slug?: string }
 export interface RegistrationResult { tenantId: string, adminId: string, email: string }
 
 /** Thrown by a test fault to stand for a process that died: nothing is undone in-process. */
@@ -62,6 +63,7 @@ export function newTenantId (): string {
 export function createProvisioningService (deps: ProvisioningDeps) {
   const { registry, servers, tenants, pool, billing, secretBox, log } = deps
   const step = async (name: ProvisioningStep, tenantId: string): Promise<void> => { await deps.afterStep?.(name, tenantId) }
+  const slugs = createSlugs(registry)
 
   async function replayOrClaim (idempotencyKey: string, requestHash: string): Promise<RegistrationResult | undefined> {
     const existing = await registry.provisioningRequest.findUnique({ where: { idempotencyKey } })
@@ -80,13 +82,15 @@ export function createProvisioningService (deps: ProvisioningDeps) {
   async function register (input: RegistrationInput, options: { idempotencyKey?: string } = {}): Promise<TokenPair> {
     const email = normalizeEmail(input.email)
     const emailHash = hashEmail(deps.emailHashKey, email)
-    const requestHash = createHash('sha256').update(JSON.stringify([email, input.firstName, input.lastName, input.churchName])).digest('hex')
+    const requestHash = createHash('sha256').update(JSON.stringify([email, input.firstName, input.lastName, input.churchName, input.slug ?? null])).digest('hex')
     const idempotencyKey = options.idempotencyKey
     if (idempotencyKey !== undefined) {
       const replay = await replayOrClaim(idempotencyKey, requestHash)
       // The retry of a finished sign-up gets a token pair of its own (its admin is read back for it).
       if (replay !== undefined) return await deps.auth.tokensFor(replay.tenantId, replay.adminId)
     }
+    // A chosen slug that is taken or malformed is refused before anything is created.
+    const slug = await slugs.pick(input.churchName, input.slug)
     const passwordHash = await hashPassword(input.password)
     const server = await servers.pickForNewTenant()
     const tenantId = newTenantId()
@@ -102,7 +106,7 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     }
 
     try {
-      return await runSteps(requestId, tenantId, server.id, { ...input, email }, passwordHash)
+      return await runSteps(requestId, tenantId, server.id, { ...input, email, slug }, passwordHash, input.slug !== undefined)
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error
       log.error({ err: error, tenantId }, 'provisioning failed, rolling back')
@@ -116,7 +120,7 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     }
   }
 
-  async function runSteps (requestId: string, tenantId: string, serverId: string, input: RegistrationInput, passwordHash: string): Promise<TokenPair> {
+  async function runSteps (requestId: string, tenantId: string, serverId: string, input: RegistrationInput & { slug: string }, passwordHash: string, slugChosen: boolean): Promise<TokenPair> {
     const setState = (data: Record<string, unknown>) => registry.provisioningRequest.update({ where: { id: requestId }, data })
 
     const customer = await billing.createCustomer({ email: input.email, name: input.churchName, tenantId, idempotencyKey: `customer-${tenantId}` })
@@ -137,25 +141,42 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     const password = generateDatabasePassword()
     const databaseName = tenantDatabaseName(tenantId)
     await createTenantDatabase(servers.adminUrl(server), tenantId, password, deps.installationId)
-    await tenants.transaction(async (t, tx) => {
-      await t.create({
-        id: tenantId,
-        churchId: church.id,
-        name: input.churchName,
-        email: input.email,
-        serverId,
-        databaseName,
-        databaseHost: server.host,
-        databasePort: server.port,
-        databaseUser: databaseName,
-        databasePasswordEncrypted: secretBox.encrypt(password),
-        encryptionKeyId: secretBox.keyId,
-        schemaVersion: deps.expectedTenantVersion,
-        stripeSubscriptionId: trial.subscriptionId,
-        trialEndsAt: trial.trialEndsAt
+    const createTenant = async (slug: string): Promise<void> => {
+      await tenants.transaction(async (t, tx) => {
+        await t.create({
+          id: tenantId,
+          slug,
+          churchId: church.id,
+          name: input.churchName,
+          email: input.email,
+          serverId,
+          databaseName,
+          databaseHost: server.host,
+          databasePort: server.port,
+          databaseUser: databaseName,
+          databasePasswordEncrypted: secretBox.encrypt(password),
+          encryptionKeyId: secretBox.keyId,
+          schemaVersion: deps.expectedTenantVersion,
+          stripeSubscriptionId: trial.subscriptionId,
+          trialEndsAt: trial.trialEndsAt
+        })
+        await tx.provisioningRequest.update({ where: { id: requestId }, data: { state: 'DATABASE_CREATED' } })
       })
-      await tx.provisioningRequest.update({ where: { id: requestId }, data: { state: 'DATABASE_CREATED' } })
-    })
+    }
+    // Sign-ups wanting the same slug at once: a chosen one is taken, a derived one moves on to the next
+    // free suffix (several may collide in a row when many sign up with one name at the same moment).
+    for (let attempt = 0, slug = input.slug; ; attempt++) {
+      try {
+        await createTenant(slug)
+        break
+      } catch (error) {
+        const failed = error as { code?: string, meta?: unknown }
+        if (failed.code !== 'P2002' || !JSON.stringify(failed.meta ?? {}).includes('slug')) throw error
+        if (slugChosen) throw new ERRORS.SlugTaken()
+        if (attempt >= 20) throw error
+        slug = await slugs.pick(input.churchName)
+      }
+    }
     await step('DATABASE_CREATED', tenantId)
 
     // One lease on the new database for the rest of the sign-up, the first token pair included.

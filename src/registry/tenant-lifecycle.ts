@@ -20,23 +20,27 @@ export async function markTenantDeleted (tx: Prisma.TransactionClient, tenantId:
   await tenantWritesIn(tx).markDeleted(tenantId)
 }
 
-export interface RemovedRows { phoneNumbers: number, emailIndexRows: number, provisioningRequests: number, loginFailures: number, auditEntries: number, tenant: number, church: number }
+export interface RemovedRows { phoneNumbers: number, emailIndexRows: number, provisioningRequests: number, loginFailures: number, auditEntries: number, invitations: number, passwordResets: number, tenant: number, church: number }
 
 /**
  * Every registry row about the tenant, in one transaction: phone number routes (released), email
- * index, provisioning requests, failed sign-ins of its admins' emails, its audit entries, the tenant
- * (its migration rows cascade) and its church. Idempotent: a second run removes nothing.
+ * index, provisioning requests, failed sign-ins and reset requests of its admins' emails, its audit entries, its
+ * invitations and password reset tokens, the tenant (its migration rows cascade) and its church.
+ * Idempotent: a second run removes nothing.
  */
 export async function removeTenantRows (registry: Pick<RegistryClient, '$transaction'>, tenantId: string, plan: { churchId: string | null, emailHashes: string[] }): Promise<RemovedRows> {
   return await registry.$transaction(async (tx) => {
     const phoneNumbers = (await tx.phoneNumberRegistry.deleteMany({ where: { tenantId } })).count
     const emailIndexRows = (await tx.adminEmailIndex.deleteMany({ where: { tenantId } })).count
     const provisioningRequests = (await tx.provisioningRequest.deleteMany({ where: { tenantId } })).count
-    const loginFailures = (await tx.loginFailure.deleteMany({ where: { key: { in: plan.emailHashes.map((h) => `email:${h}`) } } })).count
+    const loginFailures = (await tx.loginFailure.deleteMany({ where: { key: { in: plan.emailHashes.flatMap((h) => [`email:${h}`, `reset-email:${h}`]) } } })).count
     const auditEntries = (await tx.auditLog.deleteMany({ where: { tenantId } })).count
+    // Invitations would cascade with the tenant, but are counted; reset tokens have no foreign key.
+    const invitations = (await tx.invitation.deleteMany({ where: { tenantId } })).count
+    const passwordResets = (await tx.passwordResetToken.deleteMany({ where: { tenantId } })).count
     const row = await tx.tenant.findUnique({ where: { id: tenantId }, select: { serverId: true } })
     const tenant = row !== null && await tenantWritesIn(tx).remove(tenantId, row.serverId) ? 1 : 0
     const church = plan.churchId === null ? 0 : (await tx.church.deleteMany({ where: { id: plan.churchId } })).count
-    return { phoneNumbers, emailIndexRows, provisioningRequests, loginFailures, auditEntries, tenant, church }
+    return { phoneNumbers, emailIndexRows, provisioningRequests, loginFailures, auditEntries, invitations, passwordResets, tenant, church }
   })
 }

@@ -10,9 +10,10 @@ import type { TenantDirectory } from './tenant-directory.js'
 
 export type RegistryTx = Prisma.TransactionClient
 
-/** What sign-up records for a new tenant: the Tenant model's own fields, so the two cannot drift apart. */
-export type NewTenant = Pick<Tenant, 'id' | 'churchId' | 'name' | 'email' | 'serverId' | 'databaseName' | 'databaseHost' |
-'databasePort' | 'databaseUser' | 'databasePasswordEncrypted' | 'encryptionKeyId' | 'schemaVersion' |
+/** What sign-up records for a new tenant: the Tenant model's own fields, so the two cannot drift apart.
+ * slug is the organization's address (src/auth/slugs.ts). */
+export type NewTenant = Pick<Tenant, 'id' | 'slug' | 'churchId' | 'name' | 'email' | 'serverId' | 'databaseName' |
+'databaseHost' | 'databasePort' | 'databaseUser' | 'databasePasswordEncrypted' | 'encryptionKeyId' | 'schemaVersion' |
 'stripeSubscriptionId'> & { trialEndsAt: Date }
 
 /** Where a tenant's database is (a restore or a move switches it). */

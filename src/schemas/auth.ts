@@ -9,7 +9,9 @@ export const RegisterBodySchema = Type.Object({
   password: Type.String({ minLength: 12, maxLength: 256 }),
   firstName: Name(100),
   lastName: Name(100),
-  churchName: Name(200)
+  churchName: Name(200),
+  /** The organization's address; derived from churchName when left out. Checked by src/auth/slugs.ts. */
+  slug: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
 }, { additionalProperties: false })
 export type RegisterBody = Static<typeof RegisterBodySchema>
 
@@ -17,7 +19,9 @@ export const LoginBodySchema = Type.Object({
   // Not format-checked: a mistyped address is just an unknown one, and surrounding spaces are trimmed.
   email: Type.String({ minLength: 1, maxLength: 320 }),
   password: Type.String({ minLength: 1, maxLength: 256 }),
-  tenantId: Type.Optional(Type.String({ pattern: '^t[a-z0-9]{20,31}$' }))
+  tenantId: Type.Optional(Type.String({ pattern: '^t[a-z0-9]{20,31}$' })),
+  /** The organization's slug: picks it like tenantId does. */
+  organization: Type.Optional(Type.String({ minLength: 1, maxLength: 64 }))
 }, { additionalProperties: false })
 export type LoginBody = Static<typeof LoginBodySchema>
 

@@ -82,7 +82,20 @@ t.test('only the owner may export', async (t) => {
   const staff = await addAdmin(app, org, 'ADMIN')
   const res = await app.inject({ method: 'POST', url: '/api/account/exports', headers: staff.headers })
   t.equal(res.statusCode, 403)
-  t.equal(res.json().code, 'OWNER_ONLY')
+  t.equal(res.json().code, 'PERMISSION_DENIED', 'the permission table (account.export) refuses an admin')
   t.equal((await app.inject({ method: 'POST', url: '/api/account/exports' })).statusCode, 401)
   t.equal((await app.inject({ url: '/api/account/exports/none', headers: org.headers })).statusCode, 404)
+
+  // An owner demoted since signing in still holds an OWNER token until it is refreshed: the service's
+  // own check reads the row and refuses.
+  const admins = (await app.inject({ url: '/api/admins', headers: org.headers })).json().admins as Array<{ id: string, email: string }>
+  const staffId = admins.find((a) => a.email === staff.email)?.id as string
+  const setRole = async (role: string) => await app.inject({ method: 'PATCH', url: `/api/admins/${staffId}`, headers: org.headers, payload: { role } })
+  t.equal((await setRole('OWNER')).statusCode, 200)
+  const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: staff.email, password: 'another long password' } })
+  const ownerToken = { authorization: `Bearer ${login.json().accessToken as string}` }
+  t.equal((await setRole('ADMIN')).statusCode, 200)
+  const stale = await app.inject({ method: 'POST', url: '/api/account/exports', headers: ownerToken })
+  t.equal(stale.statusCode, 403)
+  t.equal(stale.json().code, 'OWNER_ONLY', 'refused by the role in the database, not the token')
 })

@@ -9,6 +9,7 @@ import { withClient } from '../../src/db/pg-admin.js'
 import { testConfig, testServerUrl } from '../helper.js'
 import { startFakeStripe, type FakeStripe } from '../helpers/fake-stripe.js'
 import { OPERATOR, orgWithMembers, type Org } from '../helpers/lifecycle-fixture.js'
+import { until } from '../helpers/wait.js'
 
 /** Every table of every schema of the registry, and the server's database and role names, that mention a needle. */
 async function findEverywhere (app: FastifyInstance, needles: string[]): Promise<string[]> {
@@ -38,6 +39,12 @@ async function fullOrg (app: FastifyInstance, name: string, n: number): Promise<
   await app.restores.restore(org.tenantId, { backupId: backup.json().id })
   await app.inject({ method: 'POST', url: '/api/account/exports', headers: org.headers })
   await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: org.email, password: 'wrong password' } })
+  // A pending invitation and a password reset: registry rows and (local mode) outbox mail to both people.
+  const invited = await app.inject({ method: 'POST', url: '/api/invitations', headers: org.headers, payload: { email: `invitee-${org.tenantId}@example.org`, role: 'STAFF' } })
+  if (invited.statusCode !== 201) throw new Error(`invitation: ${invited.statusCode} ${invited.body}`)
+  await app.inject({ method: 'POST', url: '/api/auth/password-reset', payload: { email: org.email } })
+  // The reset is mailed after the answer (the answer takes the same time whether or not the email exists).
+  await until(async () => await app.registry.mailOutbox.count({ where: { to: org.email } }) === 1, { what: 'the password reset mail' })
   return org
 }
 

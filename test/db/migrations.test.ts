@@ -64,6 +64,17 @@ for (const set of ['registry', 'tenant'] as const) {
   })
 }
 
+// What the Prisma schema cannot state, and so the diff above cannot see: tenant 0002's raw SQL.
+t.test('tenant: the organization settings are one row, from the start', async (t) => {
+  const url = await createTestDatabase('mig_settings')
+  await withClient(url, async (c) => {
+    await migrateUp(c, await loadMigrations(MIGRATION_SETS.tenant))
+    const rows = await c.query<{ id: number, requireTwoFactor: boolean }>('SELECT id, "requireTwoFactor" FROM "OrganizationSettings"')
+    t.same(rows.rows, [{ id: 1, requireTwoFactor: false }])
+    await t.rejects(c.query('INSERT INTO "OrganizationSettings" (id, "updatedAt") VALUES (2, now())'), { code: '23514' }, 'the check constraint refuses a second row')
+  })
+})
+
 t.test('an applied migration whose file changed is refused', async (t) => {
   const url = await createTestDatabase('mig_checksum')
   const migrations = await loadMigrations(MIGRATION_SETS.registry)

@@ -70,7 +70,7 @@ async function lifecyclePlugin (app: FastifyInstance, opts: LifecycleOptions): P
   app.decorate('backupStorage', backupStorage)
   app.decorate('exportStorage', exportStorage)
   app.decorate('exports', exports)
-  const hardDelete = createHardDelete({ registry, servers, pool: app.pool, directory: app.directory, billing: app.billing, backups, exports, dataKeys, log: app.log, afterStep: opts.afterDeletionStep })
+  const hardDelete = createHardDelete({ registry, servers, pool: app.pool, directory: app.directory, billing: app.billing, backups, exports, dataKeys, mailer: app.mailer, emailHashKey: config.secrets.emailHashKey, log: app.log, afterStep: opts.afterDeletionStep })
   const deletions = createDeletionService({ registry, directory: app.directory, hardDelete, graceDays: settings.deletionGraceDays, log: app.log })
   await app.boss.createQueue(DELETION_SWEEP_QUEUE, { name: DELETION_SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
   app.decorate('hardDelete', hardDelete)
@@ -94,4 +94,4 @@ async function lifecyclePlugin (app: FastifyInstance, opts: LifecycleOptions): P
   })
 }
 
-export default fp(lifecyclePlugin, { name: 'lifecycle', dependencies: ['worker'] })
+export default fp(lifecyclePlugin, { name: 'lifecycle', dependencies: ['worker', 'team'] })

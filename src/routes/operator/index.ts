@@ -8,6 +8,7 @@ export default async function operatorRoutes (app: FastifyInstance): Promise<voi
   await app.register(import('./platform.js'))
   await app.register(import('./webhooks.js'))
   await app.register(import('./migrations.js'))
+  await app.register(import('./outbox.js'))
   await app.register(import('./platform-backups.js'))
   await app.register(import('./platform-deletions.js'))
 }

@@ -43,6 +43,7 @@ const platformMigrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }]
 
   app.post('/api/platform/migrations', {
+    config: { permission: 'operator' },
     schema: {
       tags: ['platform'],
       security,
@@ -57,10 +58,12 @@ const platformMigrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/api/platform/migrations/:id', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, params: RunIdParamsSchema, response: { 200: RunSchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => runView(await app.fleet.get(request.params.id)))
 
   app.post('/api/platform/migrations/:id/cancel', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, params: RunIdParamsSchema, response: { 202: RunSchema, ...errorResponses(401, 403, 404) } }
   }, async (request, reply) => {
     await app.fleet.cancel(request.params.id)

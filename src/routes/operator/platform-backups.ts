@@ -25,14 +25,17 @@ const platformBackupRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }]
 
   app.get('/api/platform/tenants/:id/backups', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, params: TenantParamsSchema, response: { 200: Type.Object({ backups: Type.Array(BackupSchema) }), ...errorResponses(401, 403) } }
   }, async (request) => ({ backups: (await app.backups.list(request.params.id)).map(backupBody) }))
 
   app.post('/api/platform/tenants/:id/backups', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, params: TenantParamsSchema, response: { 201: BackupSchema, ...errorResponses(401, 403, 404, 409) } }
   }, async (request, reply) => await reply.status(201).send(backupBody(await app.backups.backup(request.params.id, 'manual'))))
 
   app.post('/api/platform/tenants/:id/backups/:backupId/restore', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, params: BackupParamsSchema, body: RestoreRequestSchema, response: { 200: RestoreSchema, ...errorResponses(401, 403, 404, 409, 422) } }
   }, async (request) => restoreBody(await app.restores.restore(request.params.id, { backupId: request.params.backupId, asNew: request.body.asNew })))
 }

@@ -8,10 +8,12 @@ const platformDeletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }]
 
   app.delete('/api/platform/tenants/:id', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, params: TenantParamsSchema, response: { 200: DeletionReportSchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => await app.hardDelete.hardDelete(request.params.id, { requestedBy: 'operator', reason: 'deleted by an operator' }))
 
   app.get('/api/platform/deletions/:id', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, params: TenantParamsSchema, response: { 200: DeletionReportSchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => await app.hardDelete.report(request.params.id))
 }

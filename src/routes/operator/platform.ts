@@ -20,6 +20,7 @@ const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/api/platform/tenants', {
+    config: { permission: 'operator' },
     schema: {
       tags: ['platform'],
       security,
@@ -32,6 +33,7 @@ const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/api/platform/tenants/:id', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, params: TenantParamsSchema, response: { 200: TenantSummarySchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => {
     const tenant = await app.tenants.find(request.params.id)
@@ -40,10 +42,12 @@ const platformRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/api/platform/reconcile', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, response: { 200: ReconcileReportSchema, ...errorResponses(401, 403) } }
   }, async () => await app.reconciler.run())
 
   app.get('/api/platform/pool', {
+    config: { permission: 'operator' },
     schema: { tags: ['platform'], security, response: { 200: PoolStatsSchema, ...errorResponses(401, 403) } }
   }, async () => app.pool.stats())
 }

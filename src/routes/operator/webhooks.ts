@@ -5,6 +5,7 @@ import { WebhookStatsSchema } from '../../schemas/webhooks.js'
 
 const webhookStatsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/platform/webhooks', {
+    config: { permission: 'operator' },
     schema: {
       tags: ['platform'],
       security: [{ bearerAuth: [] }],

@@ -3,12 +3,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import rateLimit from '@fastify/rate-limit'
 import { IdempotencyHeadersSchema, LoginBodySchema, RefreshBodySchema, RegisterBodySchema, TenantSelectionSchema, TokenPairSchema } from '../../schemas/auth.js'
 import { errorResponses, NoContentSchema } from '../../schemas/common.js'
+import { MfaRequiredSchema } from '../../schemas/team.js'
 
 const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // A coarse per-IP ceiling on every auth route; login failures are limited per email and IP as well.
   await app.register(rateLimit, { max: 60, timeWindow: '1 minute' })
 
   app.post('/api/auth/register', {
+    config: { permission: 'public' },
     schema: {
       tags: ['auth'],
       body: RegisterBodySchema,
@@ -21,18 +23,21 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/api/auth/login', {
+    config: { permission: 'public' },
     schema: {
       tags: ['auth'],
       body: LoginBodySchema,
-      response: { 200: TokenPairSchema, 409: TenantSelectionSchema, ...errorResponses(400, 401, 403, 429) }
+      response: { 200: TokenPairSchema, 409: TenantSelectionSchema, ...errorResponses(400, 403, 429), 401: MfaRequiredSchema }
     }
   }, async (request) => await app.auth.login(request.body, request.ip))
 
   app.post('/api/auth/refresh', {
+    config: { permission: 'public' },
     schema: { tags: ['auth'], body: RefreshBodySchema, response: { 200: TokenPairSchema, ...errorResponses(400, 401, 429) } }
   }, async (request) => await app.auth.refresh(request.body.refreshToken))
 
   app.post('/api/auth/logout', {
+    config: { permission: 'public' },
     schema: { tags: ['auth'], body: RefreshBodySchema, response: { 204: NoContentSchema, ...errorResponses(400, 401) } }
   }, async (request, reply) => {
     await app.auth.logout(request.body.refreshToken)

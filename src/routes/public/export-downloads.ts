@@ -7,6 +7,7 @@ import { DownloadQuerySchema, ExportParamsSchema } from '../../schemas/account.j
 
 const exportDownloadRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/downloads/exports/:id', {
+    config: { permission: 'public' },
     schema: {
       tags: ['account'],
       params: ExportParamsSchema,

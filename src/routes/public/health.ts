@@ -3,9 +3,9 @@ import { HealthSchema, ReadySchema } from '../../schemas/health.js'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/health', { schema: { tags: ['ops'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }))
+  app.get('/health', { config: { permission: 'public' }, schema: { tags: ['ops'], response: { 200: HealthSchema } } }, async () => ({ status: 'ok' as const }))
 
-  app.get('/ready', { schema: { tags: ['ops'], response: { 200: ReadySchema, 503: ReadySchema } } }, async (_request, reply) => {
+  app.get('/ready', { config: { permission: 'public' }, schema: { tags: ['ops'], response: { 200: ReadySchema, 503: ReadySchema } } }, async (_request, reply) => {
     const { readiness } = app
     let registryVersion = 'unknown'
     let reachable = false

@@ -15,6 +15,7 @@ const stripeWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => { done(null, body) })
 
   app.post('/webhooks/stripe', {
+    config: { permission: 'public' },
     bodyLimit: BODY_LIMIT,
     schema: { tags: ['webhooks'], response: { 200: StripeWebhookAckSchema, ...errorResponses(400, 401, 413, 415) } }
   }, async (request) => {

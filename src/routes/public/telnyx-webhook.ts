@@ -13,6 +13,7 @@ const telnyxWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_request, body, done) => { done(null, body) })
 
   app.post('/webhooks/telnyx', {
+    config: { permission: 'public' },
     bodyLimit: BODY_LIMIT,
     schema: { tags: ['webhooks'], response: { 200: TelnyxWebhookAckSchema, ...errorResponses(400, 401, 413, 415) } }
   }, async (request) => ({ received: true, outcome: await app.telnyxWebhooks.handle(request.body, request.headers) }))

@@ -9,6 +9,7 @@ const accountDeletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }]
 
   app.post('/api/account/deletion', {
+    config: { permission: 'account.delete' },
     schema: { tags: ['account'], security, body: DeletionRequestSchema, response: { 202: DeletionSchema, ...errorResponses(400, 401, 403, 409) } }
   }, async (request, reply) => {
     const { tenant, adminId, db } = tenantOf(request)
@@ -16,6 +17,7 @@ const accountDeletionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/api/account/deletion', {
+    config: { permission: 'account.delete' },
     schema: { tags: ['account'], security, response: { 200: DeletionSchema, ...errorResponses(401, 403, 409) } }
   }, async (request) => {
     const { tenant, adminId, db } = tenantOf(request)

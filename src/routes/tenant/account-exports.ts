@@ -9,6 +9,7 @@ const accountExportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }]
 
   app.post('/api/account/exports', {
+    config: { permission: 'account.export' },
     schema: { tags: ['account'], security, response: { 202: ExportSchema, ...errorResponses(401, 403, 409) } }
   }, async (request, reply) => {
     const { tenant, adminId, db } = tenantOf(request)
@@ -16,6 +17,7 @@ const accountExportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/api/account/exports/:id', {
+    config: { permission: 'account.export' },
     schema: { tags: ['account'], security, params: ExportParamsSchema, response: { 200: ExportSchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => {
     const { tenant, db } = tenantOf(request)

@@ -1,8 +1,10 @@
 // What the tenant context gives every route registered in it: the access token checked
-// (app.authenticate), a lease on the tenant's database for the request, given back when the response
+// (app.authenticate), the route's permission checked against the caller's role, a lease on the tenant's database for the request, given back when the response
 // is sent, the request times out or the client leaves, and tenantOf(request) for the handler.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { ERRORS } from '../../errors.js'
+import { isRouteAccess } from '../../auth/permissions.js'
+import { checkPermission } from '../../plugins/app/permissions.js'
 import type { TenantRecord } from '../../registry/tenant-directory.js'
 import type { TenantLease, TenantPrismaClient } from '../../tenancy/tenant-pool.js'
 
@@ -41,7 +43,16 @@ export function tenantOf (request: FastifyRequest): TenantScope {
 
 export function useTenantContext (app: FastifyInstance): void {
   app.decorateRequest('tenantLease', null)
+  // Every route here declares an operation of the permission table (src/auth/permissions.ts) ...
+  app.addHook('onRoute', (route) => {
+    const access: unknown = route.config?.permission
+    if (!isRouteAccess(access) || access === 'public' || access === 'operator') {
+      throw new Error(`${String(route.method)} ${route.url} is a tenant route: declare an operation of src/auth/permissions.ts in config.permission`)
+    }
+  })
   app.addHook('onRequest', app.authenticate)
+  // ... checked against the caller's role once authenticated, before the body or a lease.
+  app.addHook('onRequest', checkPermission)
 
   app.addHook('preHandler', async (request) => {
     if (request.routeOptions.config.tenantDb === false) return

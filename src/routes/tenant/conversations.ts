@@ -30,6 +30,7 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }]
 
   app.get('/api/conversations', {
+    config: { permission: 'conversations.read' },
     schema: { tags, security, querystring: PageQuerySchema, response: { 200: ConversationListSchema, ...errorResponses(400, 401, 403) } }
   }, async (request) => {
     const page = await app.conversations.list(tenantOf(request).db, request.query)
@@ -42,6 +43,7 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/api/conversations/:id/messages', {
+    config: { permission: 'conversations.read' },
     schema: { tags, security, params: ConversationParamsSchema, querystring: PageQuerySchema, response: { 200: ConversationMessageListSchema, ...errorResponses(400, 401, 403, 404) } }
   }, async (request) => {
     const page = await app.conversations.messages(tenantOf(request).db, request.params.id, request.query)
@@ -49,6 +51,7 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/api/conversations/:id/messages', {
+    config: { permission: 'conversations.reply' },
     schema: { tags, security, params: ConversationParamsSchema, body: ReplyBodySchema, response: { 201: ConversationMessageSchema, ...errorResponses(400, 401, 402, 403, 404, 409, 502) } }
   }, async (request, reply) => {
     const { db, tenant } = tenantOf(request)
@@ -57,6 +60,7 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/api/conversations/:id/read', {
+    config: { permission: 'conversations.reply' },
     schema: { tags, security, params: ConversationParamsSchema, response: { 200: ReadResultSchema, ...errorResponses(401, 403, 404) } }
   }, async (request) => {
     const conversation = await app.conversations.markRead(tenantOf(request).db, request.params.id)

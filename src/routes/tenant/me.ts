@@ -7,6 +7,7 @@ import { ERRORS } from '../../errors.js'
 
 const meRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/api/me', {
+    config: { permission: 'account.self' },
     schema: { tags: ['account'], security: [{ bearerAuth: [] }], response: { 200: MeSchema, ...errorResponses(401, 403) } }
   }, async (request) => {
     const { adminId, tenant, db } = tenantOf(request)

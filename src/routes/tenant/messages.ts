@@ -7,16 +7,16 @@ import { BroadcastAcceptedSchema, BroadcastRequestSchema, CancelResultSchema, Me
 const common = { tags: ['messages'], security: [{ bearerAuth: [] }] }
 
 const messageRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.post('/api/messages', { schema: { ...common, body: BroadcastRequestSchema, response: { 202: BroadcastAcceptedSchema, ...errorResponses(400, 401, 402, 404, 409) } } },
+  app.post('/api/messages', { config: { permission: 'broadcasts.manage' }, schema: { ...common, body: BroadcastRequestSchema, response: { 202: BroadcastAcceptedSchema, ...errorResponses(400, 401, 402, 404, 409) } } },
     async (request, reply) => {
       const { tenant, adminId, db } = tenantOf(request)
       return await reply.status(202).send(await app.broadcasts.create(db, tenant, request.body, { createdById: adminId }))
     })
-  app.get('/api/messages', { schema: { ...common, querystring: PageQuerySchema, response: { 200: MessagePageSchema, ...errorResponses(400, 401) } } },
+  app.get('/api/messages', { config: { permission: 'broadcasts.manage' }, schema: { ...common, querystring: PageQuerySchema, response: { 200: MessagePageSchema, ...errorResponses(400, 401) } } },
     async (request) => await app.broadcasts.list(tenantOf(request).db, request.query))
-  app.get('/api/messages/:id', { schema: { ...common, params: IdParamsSchema, response: { 200: MessageDetailSchema, ...errorResponses(401, 404) } } },
+  app.get('/api/messages/:id', { config: { permission: 'broadcasts.manage' }, schema: { ...common, params: IdParamsSchema, response: { 200: MessageDetailSchema, ...errorResponses(401, 404) } } },
     async (request) => await app.broadcasts.get(tenantOf(request).db, request.params.id))
-  app.post('/api/messages/:id/cancel', { schema: { ...common, params: IdParamsSchema, response: { 200: CancelResultSchema, ...errorResponses(401, 404, 409) } } },
+  app.post('/api/messages/:id/cancel', { config: { permission: 'broadcasts.manage' }, schema: { ...common, params: IdParamsSchema, response: { 200: CancelResultSchema, ...errorResponses(401, 404, 409) } } },
     async (request) => await app.broadcasts.cancel(tenantOf(request).db, request.params.id))
 }
 

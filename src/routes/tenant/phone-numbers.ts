@@ -14,6 +14,7 @@ const phoneNumberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const security = [{ bearerAuth: [] }]
 
   app.get('/api/phone-numbers', {
+    config: { permission: 'numbers.manage' },
     schema: { tags, security, response: { 200: PhoneNumberListSchema, ...errorResponses(401, 403) } }
   }, async (request) => {
     const numbers = await app.phoneNumbers.list(tenantOf(request).tenant.id)
@@ -21,6 +22,7 @@ const phoneNumberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.post('/api/phone-numbers', {
+    config: { permission: 'numbers.manage' },
     schema: { tags, security, body: PhoneNumberBodySchema, response: { 200: PhoneNumberSchema, 201: PhoneNumberSchema, ...errorResponses(400, 401, 403, 409) } }
   }, async (request, reply) => {
     const { view: added, created } = await app.phoneNumbers.add(tenantOf(request).tenant.id, request.body.phoneNumber)
@@ -28,6 +30,7 @@ const phoneNumberRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.delete('/api/phone-numbers/:phoneNumber', {
+    config: { permission: 'numbers.manage' },
     schema: { tags, security, params: PhoneNumberParamsSchema, response: { 204: NoContentSchema, ...errorResponses(400, 401, 403, 404) } }
   }, async (request, reply) => {
     await app.phoneNumbers.remove(tenantOf(request).tenant.id, request.params.phoneNumber)

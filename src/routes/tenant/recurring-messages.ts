@@ -13,15 +13,15 @@ const recurringRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return createRecurringService(db, tenant.timezone)
   }
 
-  app.get('/api/recurring-messages', { schema: { ...common, response: { 200: RecurringListSchema, ...errorResponses(401) } } },
+  app.get('/api/recurring-messages', { config: { permission: 'broadcasts.manage' }, schema: { ...common, response: { 200: RecurringListSchema, ...errorResponses(401) } } },
     async (request) => await service(request).list())
-  app.get('/api/recurring-messages/:id', { schema: { ...common, params: IdParamsSchema, response: { 200: RecurringSchema, ...errorResponses(401, 404) } } },
+  app.get('/api/recurring-messages/:id', { config: { permission: 'broadcasts.manage' }, schema: { ...common, params: IdParamsSchema, response: { 200: RecurringSchema, ...errorResponses(401, 404) } } },
     async (request) => await service(request).get(request.params.id))
-  app.post('/api/recurring-messages', { schema: { ...common, body: RecurringCreateSchema, response: { 201: RecurringSchema, ...errorResponses(400, 401) } } },
+  app.post('/api/recurring-messages', { config: { permission: 'broadcasts.manage' }, schema: { ...common, body: RecurringCreateSchema, response: { 201: RecurringSchema, ...errorResponses(400, 401) } } },
     async (request, reply) => await reply.status(201).send(await service(request).create(request.body)))
-  app.patch('/api/recurring-messages/:id', { schema: { ...common, params: IdParamsSchema, body: RecurringUpdateSchema, response: { 200: RecurringSchema, ...errorResponses(400, 401, 404) } } },
+  app.patch('/api/recurring-messages/:id', { config: { permission: 'broadcasts.manage' }, schema: { ...common, params: IdParamsSchema, body: RecurringUpdateSchema, response: { 200: RecurringSchema, ...errorResponses(400, 401, 404) } } },
     async (request) => await service(request).update(request.params.id, request.body))
-  app.delete('/api/recurring-messages/:id', { schema: { ...common, params: IdParamsSchema, response: { 204: NoContentSchema, ...errorResponses(401, 404) } } },
+  app.delete('/api/recurring-messages/:id', { config: { permission: 'broadcasts.manage' }, schema: { ...common, params: IdParamsSchema, response: { 204: NoContentSchema, ...errorResponses(401, 404) } } },
     async (request, reply) => { await service(request).remove(request.params.id); return await reply.status(204).send(null) })
 }
 

@@ -1,4 +1,4 @@
-// Loads a backup's frames into an empty database at the backup's schema version, in one transaction,
+// Loads a backup's frames into a new database at the backup's schema version, in one transaction,
 // and proves it complete: each table's COPY text hashes and counts as its end frame and the manifest
 // say (and as the registry recorded at backup time), and the loaded tables hold exactly those rows.
 import { once } from 'node:events'
@@ -38,6 +38,9 @@ export async function loadBackup (client: pg.ClientBase, frames: AsyncIterable<F
       if (h.tenantId !== expect.tenantId) throw refuse(`it is a backup of another organization (${h.tenantId})`)
       if (h.backupId !== expect.backupId || h.schemaVersion !== expect.schemaVersion) throw refuse('its header does not match the registry\'s record of it')
       checkColumns(target, h.tables)
+      // A database made at the backup's version holds only the rows its migrations seeded (tenant
+      // 0002's settings row): the backup's copy of each table replaces them.
+      if (h.tables.length > 0) await client.query(`TRUNCATE ${h.tables.map((t) => quoteName(t.name)).join(', ')}`)
       tables = h.tables
     } else if (tables === undefined) {
       throw refuse('the backup is corrupt (no header)')
