@@ -6,20 +6,30 @@ import { ConfigError, loadConfig } from '../src/config.js'
 import { resolveDatabase } from '../src/db/local-database.js'
 import { loadMigrations, MIGRATION_SETS } from '../src/db/migrator.js'
 import { createFleetMigrator } from '../src/tenancy/fleet-migrator.js'
-import { withClient } from '../src/db/pg-admin.js'
+import { serversCommand } from './tenants-servers.js'
 
 const USAGE = `usage: npm run tenants -- <command>
   list [--status S]                 tenants with status, server and schema version
   migrate [--concurrency N]         migrate the templates, then every tenant database (resumable)
   migrate --registry-only           migrate the registry and the templates only (pre-deploy)
   reconcile                         finish or undo interrupted provisioning; drop orphans
-  servers list                      database servers and their load
-  servers add <name> <adminUrl> [--budget N]   register another PostgreSQL server for tenants`
+  servers list                      database servers: kind, status, load and a health check made now
+  servers add <name> <adminUrl> [--kind SHARED|DEDICATED] [--budget N] [--max-tenants N]
+                                    validate (reachable, PostgreSQL 14+, CREATEDB and CREATEROLE),
+                                    create its template, then record it
+  servers drain|disable|enable <name>   stop new tenants / take out of service (empty only) / back in`
 
 async function main (): Promise<number> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { concurrency: { type: 'string' }, status: { type: 'string' }, budget: { type: 'string' }, 'registry-only': { type: 'boolean' } }
+    options: {
+      concurrency: { type: 'string' },
+      status: { type: 'string' },
+      budget: { type: 'string' },
+      kind: { type: 'string' },
+      'max-tenants': { type: 'string' },
+      'registry-only': { type: 'boolean' }
+    }
   })
   const [command, sub, ...rest] = positionals
   if (command === undefined || !['list', 'migrate', 'reconcile', 'servers'].includes(command)) {
@@ -60,18 +70,7 @@ async function main (): Promise<number> {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n')
         return 0
       }
-      case 'servers': {
-        if (sub === 'add') {
-          const [name, url] = rest
-          if (name === undefined || url === undefined || !/^[a-z0-9-]{1,40}$/.test(name)) throw new Error('usage: servers add <name> <adminUrl> (name: lowercase letters, digits, dashes)')
-          await withClient(url, async (c) => { await c.query('SELECT 1') })
-          const server = await app.servers.upsertFromUrl(name, url, Number(values.budget ?? config.pool.connectionBudget))
-          process.stdout.write(`server ${server.name} registered (${server.host}:${server.port}); its template is created at the next start or migrate\n`)
-          return 0
-        }
-        console.table((await app.servers.list()).map((s) => ({ name: s.name, host: `${s.host}:${s.port}`, status: s.status, budget: s.connectionBudget })))
-        return 0
-      }
+      case 'servers': return await serversCommand(app, sub, rest, values)
     }
     return 2
   } finally {

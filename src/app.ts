@@ -14,6 +14,8 @@ import healthRoutes from './routes/health.js'
 import authRoutes from './routes/auth.js'
 import meRoutes from './routes/me.js'
 import platformRoutes from './routes/platform.js'
+import fleet from './plugins/app/fleet.js'
+import platformServerRoutes from './routes/platform-servers.js'
 import worker from './plugins/app/worker.js'
 import memberRoutes from './routes/members.js'
 import branchRoutes from './routes/branches.js'
@@ -64,6 +66,8 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(authRoutes)
   await app.register(meRoutes)
   await app.register(platformRoutes)
+  await app.register(fleet)
+  await app.register(platformServerRoutes)
   await app.register(worker)
   await app.register(memberRoutes)
   await app.register(branchRoutes)

@@ -19,6 +19,8 @@ export interface EmbeddedPostgresOptions {
   /** Test runs trade durability for speed. */
   fast?: boolean
   maxConnections?: number
+  /** wal_level=logical, so that tenant moves can replicate instead of copying under a write freeze. */
+  logicalReplication?: boolean
   onLog?: (line: string) => void
 }
 
@@ -74,6 +76,7 @@ export async function startEmbeddedPostgres (options: EmbeddedPostgresOptions): 
     '-c', 'unix_socket_directories=',
     '-c', `max_connections=${options.maxConnections ?? 300}`
   ]
+  if (options.logicalReplication === true) flags.push('-c', 'wal_level=logical', '-c', 'max_replication_slots=20', '-c', 'max_wal_senders=20')
   if (options.fast === true) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off')
 
   const pg = new EmbeddedPostgres({

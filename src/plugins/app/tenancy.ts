@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import { closeAdminPools } from '../../db/pg-admin.js'
 import type { FastifyInstance } from 'fastify'
 import { createBilling, type Billing } from '../../billing/billing-service.js'
+import { createAuditLog, type AuditLog } from '../../registry/audit-log.js'
 import { createProvisioningService, type ProvisioningService, type ProvisioningStep } from '../../onboarding/sign-up.js'
 import { createReconciler, type Reconciler } from '../../tenancy/reconciler.js'
 import { createTenantDirectory, type TenantDirectory } from '../../registry/tenant-directory.js'
@@ -16,6 +17,7 @@ declare module 'fastify' {
     billing: Billing
     provisioning: ProvisioningService
     reconciler: Reconciler
+    audit: AuditLog
   }
 }
 
@@ -44,8 +46,10 @@ async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promi
     trialDays: config.stripe.trialDays,
     log: app.log
   })
+  const audit = createAuditLog({ registry })
   const provisioning = createProvisioningService({
     registry,
+    audit,
     servers,
     directory,
     pool,
@@ -63,9 +67,12 @@ async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promi
   app.decorate('billing', billing)
   app.decorate('provisioning', provisioning)
   app.decorate('reconciler', reconciler)
+  app.decorate('audit', audit)
 
   await reconciler.run()
   const timer = setInterval(() => {
+    // Servers added or changed by another process get their connection budget here.
+    servers.list().then((rows) => { for (const s of rows) budgets.set(s.id, s.connectionBudget) }, () => {})
     reconciler.run().catch((error: unknown) => { app.log.error({ err: error }, 'reconciler run failed') })
   }, config.reconcileIntervalMs)
   timer.unref()
