@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../src/config.js'
 import { resolveDatabase } from '../src/db/local-database.js'
 import { loadMigrations, MIGRATION_SETS } from '../src/db/migrator.js'
 import { createFleetMigrator } from '../src/tenancy/fleet-migrator.js'
-import { serversCommand } from './tenants-servers.js'
+import { CLI_ACTOR, serversCommand } from './tenants-servers.js'
 
 const USAGE = `usage: npm run tenants -- <command>
   list [--status S]                 tenants with status, server and schema version
@@ -17,6 +17,9 @@ const USAGE = `usage: npm run tenants -- <command>
   servers add <name> <adminUrl> [--kind SHARED|DEDICATED] [--budget N] [--max-tenants N]
                                     validate (reachable, PostgreSQL 14+, CREATEDB and CREATEROLE),
                                     create its template, then record it
+  move <id> --to <server> [--copy]  move a tenant to another server; writes are frozen only for the final
+                                    catch-up (logical replication), or for the copy with --copy or where
+                                    the servers cannot replicate
   servers drain|disable|enable <name>   stop new tenants / take out of service (empty only) / back in`
 
 async function main (): Promise<number> {
@@ -28,11 +31,13 @@ async function main (): Promise<number> {
       budget: { type: 'string' },
       kind: { type: 'string' },
       'max-tenants': { type: 'string' },
-      'registry-only': { type: 'boolean' }
+      'registry-only': { type: 'boolean' },
+      to: { type: 'string' },
+      copy: { type: 'boolean' }
     }
   })
   const [command, sub, ...rest] = positionals
-  if (command === undefined || !['list', 'migrate', 'reconcile', 'servers'].includes(command)) {
+  if (command === undefined || !['list', 'migrate', 'reconcile', 'servers', 'move'].includes(command)) {
     process.stderr.write(USAGE + '\n')
     return command === undefined ? 0 : 2
   }
@@ -66,11 +71,17 @@ async function main (): Promise<number> {
         return report.failed.length > 0 ? 1 : 0
       }
       case 'reconcile': {
-        const report = await app.reconciler.run()
+        const report = { ...await app.reconciler.run(), moves: await app.moves.recovery.reconcile() }
         process.stdout.write(JSON.stringify(report, null, 2) + '\n')
         return 0
       }
       case 'servers': return await serversCommand(app, sub, rest, values)
+      case 'move': {
+        if (sub === undefined || typeof values.to !== 'string') throw new Error('usage: move <tenantId> --to <server> [--copy]')
+        const report = await app.moves.move(sub, values.to, { actor: CLI_ACTOR, method: values.copy === true ? 'COPY' : undefined })
+        process.stdout.write(`moved ${report.tenantId} from ${report.from} to ${report.to} (${report.method}): writes frozen ${report.freezeMs} ms, ${report.rows} rows, ${report.totalMs} ms in all\n`)
+        return 0
+      }
     }
     return 2
   } finally {

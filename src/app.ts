@@ -14,8 +14,9 @@ import healthRoutes from './routes/health.js'
 import authRoutes from './routes/auth.js'
 import meRoutes from './routes/me.js'
 import platformRoutes from './routes/platform.js'
-import fleet from './plugins/app/fleet.js'
+import fleet, { type FleetOptions } from './plugins/app/fleet.js'
 import platformServerRoutes from './routes/platform-servers.js'
+import platformMoveRoutes from './routes/platform-moves.js'
 import worker from './plugins/app/worker.js'
 import memberRoutes from './routes/members.js'
 import branchRoutes from './routes/branches.js'
@@ -32,6 +33,7 @@ export interface BuildOptions {
   /** false silences the logger (tests); otherwise a pino destination stream may be given. */
   logger?: boolean | { stream: NodeJS.WritableStream }
   tenancy?: TenancyOptions
+  fleet?: FleetOptions
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -66,8 +68,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(authRoutes)
   await app.register(meRoutes)
   await app.register(platformRoutes)
-  await app.register(fleet)
+  await app.register(fleet, options.fleet ?? {})
   await app.register(platformServerRoutes)
+  await app.register(platformMoveRoutes)
   await app.register(worker)
   await app.register(memberRoutes)
   await app.register(branchRoutes)

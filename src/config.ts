@@ -52,6 +52,8 @@ export interface Config {
   }
   worker: { enabled: boolean }
   reconcileIntervalMs: number
+  /** Tenant moves: how long the old database is kept, and the pause between announcing and enforcing the freeze. */
+  moves: { graceMs: number, settleMs: number }
   /** Outbound sending: per-number rate (0 = unlimited) and quiet hours in the recipient's local time. */
   messaging: { ratePerSecond: number, quietHoursStart: number, quietHoursEnd: number }
 }
@@ -209,6 +211,7 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
     },
     worker: { enabled: bool('WORKER_ENABLED', true) },
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5 * 60_000, 1000, 86_400_000),
+    moves: { graceMs: int('MOVE_GRACE_MS', 24 * 3600_000, 0, 90 * 86_400_000), settleMs: int('MOVE_SETTLE_MS', 150, 0, 10_000) },
     messaging: {
       ratePerSecond: int('MESSAGE_RATE_PER_SECOND', 1, 0, 10_000),
       quietHoursStart: int('QUIET_HOURS_START', 21, 0, 23),

@@ -50,6 +50,7 @@ export const ERRORS = {
   ServerNotFound: define<[string]>('SERVER_NOT_FOUND', 'Database server %s not found', 404),
   TenantMoving: define('TENANT_MOVING', 'This organization is moving to another database server: retry in a moment', 503),
   MoveRefused: define<[string]>('MOVE_REFUSED', 'Move refused: %s', 409),
+  MoveFailed: define<[string]>('MOVE_FAILED', 'The move failed and was undone: %s', 502),
 
   // Members, templates and broadcasts
   InvalidPhone: define<[string]>('INVALID_PHONE', 'Not a valid phone number: %s', 400),

@@ -77,3 +77,34 @@ export const AuditQuerySchema = Type.Object({
 })
 
 export const AuditPageSchema = Type.Object({ entries: Type.Array(AuditEntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) })
+
+export const MoveRequestSchema = Type.Object({
+  to: Type.String({ maxLength: 40, description: 'Name of the server to move to (shared or dedicated)' }),
+  method: Type.Optional(Type.Union([Type.Literal('LOGICAL'), Type.Literal('COPY')], { description: 'Default: LOGICAL where both servers allow it' }))
+}, { additionalProperties: false })
+
+export const MoveReportSchema = Type.Object({
+  moveId: Type.String(),
+  tenantId: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  method: Type.String(),
+  freezeMs: Type.Integer({ description: 'How long writes were refused' }),
+  totalMs: Type.Integer(),
+  rows: Type.Integer()
+})
+
+export const MoveRecordSchema = Type.Object({
+  id: Type.String(),
+  fromServerId: Type.String(),
+  toServerId: Type.String(),
+  method: Type.String(),
+  state: Type.String(),
+  actor: Type.String(),
+  error: Type.Union([Type.String(), Type.Null()]),
+  freezeMs: Type.Union([Type.Integer(), Type.Null()]),
+  dropOldAfter: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' })
+})
+
+export const TenantIdParamsSchema = Type.Object({ id: Type.String({ maxLength: 64 }) })

@@ -1,19 +1,75 @@
-// Operating many servers: server administration (and, below, moves and key rotation), shared by the
-// operator API and the CLI.
+// Operating many servers: server administration, live moves (with their recovery and the webhooks
+// held during a freeze) and, below, key rotation, shared by the operator API and the CLI.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { loadMigrations, MIGRATION_SETS } from '../../db/migrator.js'
 import { createServerAdmin, type ServerAdmin } from '../../registry/server-admin.js'
+import { createTenantLocation } from '../../registry/tenant-location.js'
+import type { TelnyxMessageEvent } from '../../messaging/telnyx-webhook.js'
+import { createWebhookHold, type WebhookHold } from '../../tenancy/moves/held-webhooks.js'
+import { createMoveRecovery, type MoveRecovery } from '../../tenancy/moves/move-recovery.js'
+import { createMoveService, DEFAULT_MOVE_SETTINGS, type MoveService, type MoveSettings, type MoveStep } from '../../tenancy/moves/move-service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     serverAdmin: ServerAdmin
+    moves: MoveService & { recovery: MoveRecovery }
+    webhookHold: WebhookHold<TelnyxMessageEvent>
   }
 }
 
-async function fleetPlugin (app: FastifyInstance): Promise<void> {
-  const tenantMigrations = await loadMigrations(MIGRATION_SETS.tenant)
-  app.decorate('serverAdmin', createServerAdmin({ registry: app.registry, servers: app.servers, secretBox: app.secretBox, audit: app.audit, tenantMigrations, log: app.log }))
+export interface FleetOptions {
+  /** Tests inject move faults and shorter timings here. */
+  afterMoveStep?: (step: MoveStep, tenantId: string) => Promise<void> | void
+  moveSettings?: Partial<MoveSettings>
+}
+
+// Abandoned moves freeze their tenant's writes until undone: checked far more often than sign-ups.
+const MOVE_RECONCILE_MS = 15_000
+
+async function fleetPlugin (app: FastifyInstance, opts: FleetOptions): Promise<void> {
+  const { registry, servers, secretBox, audit, directory, pool, config, log } = app
+  const migrations = await loadMigrations(MIGRATION_SETS.tenant)
+  const location = createTenantLocation({ registry, audit })
+  // Messaging is registered after this plugin: its route cache and inbound handler are looked up per event.
+  const hold = createWebhookHold<TelnyxMessageEvent>({
+    registry,
+    directory,
+    tenantFor: async (number) => await app.phoneRoutes.tenantFor(number),
+    handle: async (event) => await app.inbound.handle(event),
+    log
+  })
+  const recovery = createMoveRecovery({ registry, servers, directory, location, audit, log, replayHeld: hold.replay })
+  const moves = createMoveService({
+    registry,
+    servers,
+    directory,
+    pool,
+    location,
+    audit,
+    secretBox,
+    migrations,
+    installationId: app.installationId,
+    settings: { ...DEFAULT_MOVE_SETTINGS, graceMs: config.moves.graceMs, settleMs: config.moves.settleMs, ...opts.moveSettings },
+    log,
+    replayHeld: hold.replay,
+    undo: recovery.undo,
+    dropOld: recovery.dropOld,
+    afterStep: opts.afterMoveStep
+  })
+  app.decorate('serverAdmin', createServerAdmin({ registry, servers, secretBox, audit, tenantMigrations: migrations, log }))
+  app.decorate('moves', { ...moves, recovery })
+  app.decorate('webhookHold', hold)
+  // A move elsewhere switched the tenant: its cached client points at the old database.
+  app.registryChanges.subscribe('tenant_moved', { onChange: (tenantId) => { void pool.evict(tenantId) }, onListening: () => {} })
+
+  const reconcile = (): void => {
+    recovery.reconcile().catch((error: unknown) => { log.error({ err: error }, 'move reconciler run failed') })
+  }
+  reconcile()
+  const timer = setInterval(reconcile, MOVE_RECONCILE_MS)
+  timer.unref()
+  app.addHook('onClose', async () => { clearInterval(timer) })
 }
 
 export default fp(fleetPlugin, { name: 'fleet', dependencies: ['tenancy'] })
