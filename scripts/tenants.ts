@@ -20,6 +20,8 @@ const USAGE = `usage: npm run tenants -- <command>
   move <id> --to <server> [--copy]  move a tenant to another server; writes are frozen only for the final
                                     catch-up (logical replication), or for the copy with --copy or where
                                     the servers cannot replicate
+  keys rotate                       re-encrypt every stored credential under the current key
+                                    (ENCRYPTION_KEY_ID; the old keys stay readable via ENCRYPTION_KEYS)
   servers drain|disable|enable <name>   stop new tenants / take out of service (empty only) / back in`
 
 async function main (): Promise<number> {
@@ -37,7 +39,7 @@ async function main (): Promise<number> {
     }
   })
   const [command, sub, ...rest] = positionals
-  if (command === undefined || !['list', 'migrate', 'reconcile', 'servers', 'move'].includes(command)) {
+  if (command === undefined || !['list', 'migrate', 'reconcile', 'servers', 'move', 'keys'].includes(command)) {
     process.stderr.write(USAGE + '\n')
     return command === undefined ? 0 : 2
   }
@@ -76,6 +78,13 @@ async function main (): Promise<number> {
         return 0
       }
       case 'servers': return await serversCommand(app, sub, rest, values)
+      case 'keys': {
+        if (sub !== 'rotate') throw new Error('usage: keys rotate')
+        const report = await app.keys.rotate(CLI_ACTOR)
+        process.stdout.write(`credentials now under key ${report.keyId}: ${report.tenants} tenants and ${report.servers} servers re-encrypted, ${report.skipped} changed meanwhile (run again), ${report.failed.length} unreadable\n`)
+        for (const f of report.failed) process.stdout.write(`FAILED ${f.id}: ${f.error}\n`)
+        return report.failed.length > 0 ? 1 : 0
+      }
       case 'move': {
         if (sub === undefined || typeof values.to !== 'string') throw new Error('usage: move <tenantId> --to <server> [--copy]')
         const report = await app.moves.move(sub, values.to, { actor: CLI_ACTOR, method: values.copy === true ? 'COPY' : undefined })

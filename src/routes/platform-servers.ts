@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { operatorGuard } from '../auth/operator-token.js'
 import { errorResponses } from '../schemas/common.js'
-import { AuditPageSchema, AuditQuerySchema, ServerAddSchema, ServerSchema, ServerTransitionParamsSchema } from '../schemas/servers.js'
+import { AuditPageSchema, AuditQuerySchema, RotationReportSchema, ServerAddSchema, ServerSchema, ServerTransitionParamsSchema } from '../schemas/servers.js'
 import { Type } from '@sinclair/typebox'
 
 export const OPERATOR_API_ACTOR = 'operator:api'
@@ -22,6 +22,10 @@ const platformServerRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post('/api/platform/servers/:name/:action', {
     schema: { ...common, params: ServerTransitionParamsSchema, response: { 200: ServerSchema, ...errorResponses(401, 403, 404, 409) } }
   }, async (request) => await app.serverAdmin.transition(request.params.name, request.params.action, OPERATOR_API_ACTOR))
+
+  app.post('/api/platform/keys/rotate', {
+    schema: { ...common, response: { 200: RotationReportSchema, ...errorResponses(401, 403) } }
+  }, async () => await app.keys.rotate(OPERATOR_API_ACTOR))
 
   app.get('/api/platform/audit', {
     schema: { ...common, querystring: AuditQuerySchema, response: { 200: AuditPageSchema, ...errorResponses(400, 401, 403) } }

@@ -108,3 +108,11 @@ export const MoveRecordSchema = Type.Object({
 })
 
 export const TenantIdParamsSchema = Type.Object({ id: Type.String({ maxLength: 64 }) })
+
+export const RotationReportSchema = Type.Object({
+  keyId: Type.String(),
+  tenants: Type.Integer(),
+  servers: Type.Integer(),
+  skipped: Type.Integer({ description: 'Changed while the rotation ran: run it again' }),
+  failed: Type.Array(Type.Object({ id: Type.String(), error: Type.String() }))
+})

@@ -3,6 +3,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { loadMigrations, MIGRATION_SETS } from '../../db/migrator.js'
+import { createKeyRotation, type KeyRotation } from '../../registry/key-rotation.js'
 import { createServerAdmin, type ServerAdmin } from '../../registry/server-admin.js'
 import { createTenantLocation } from '../../registry/tenant-location.js'
 import type { TelnyxMessageEvent } from '../../messaging/telnyx-webhook.js'
@@ -15,6 +16,7 @@ declare module 'fastify' {
     serverAdmin: ServerAdmin
     moves: MoveService & { recovery: MoveRecovery }
     webhookHold: WebhookHold<TelnyxMessageEvent>
+    keys: KeyRotation
   }
 }
 
@@ -60,6 +62,7 @@ async function fleetPlugin (app: FastifyInstance, opts: FleetOptions): Promise<v
   app.decorate('serverAdmin', createServerAdmin({ registry, servers, secretBox, audit, tenantMigrations: migrations, log }))
   app.decorate('moves', { ...moves, recovery })
   app.decorate('webhookHold', hold)
+  app.decorate('keys', createKeyRotation({ registry, secretBox, location, audit, log }))
   // A move elsewhere switched the tenant: its cached client points at the old database.
   app.registryChanges.subscribe('tenant_moved', { onChange: (tenantId) => { void pool.evict(tenantId) }, onListening: () => {} })
 
