@@ -46,10 +46,10 @@ export async function run (): Promise<void> {
     const ackedAt: number[] = []
     let refused = 0
     let writeErrors = 0
-    let stop = false
+    const stop = { now: false }
     let seq = 0
     const writer = (async () => {
-      while (!stop) {
+      while (!stop.now) {
         const started = performance.now()
         const phone = `+1888${String(seq++).padStart(7, '0')}`
         for (;;) {
@@ -66,10 +66,17 @@ export async function run (): Promise<void> {
     const sentHooks: string[] = []
     let hookRetries = 0
     const hooks = (async () => {
-      while (!stop) {
+      while (!stop.now) {
         const providerId = randomUUID()
-        const body = JSON.stringify({ data: { id: randomUUID(), event_type: 'message.received', occurred_at: new Date().toISOString(), record_type: 'event',
-          payload: { id: providerId, direction: 'inbound', type: 'SMS', from: { phone_number: '+13125550199' }, to: [{ phone_number: number }], text: `hello ${sentHooks.length}`, media: [], errors: [] } } })
+        const body = JSON.stringify({
+          data: {
+            id: randomUUID(),
+            event_type: 'message.received',
+            occurred_at: new Date().toISOString(),
+            record_type: 'event',
+            payload: { id: providerId, direction: 'inbound', type: 'SMS', from: { phone_number: '+13125550199' }, to: [{ phone_number: number }], text: `hello ${sentHooks.length}`, media: [], errors: [] }
+          }
+        })
         // Telnyx retries until it gets a 200.
         for (;;) {
           const res = await fetch(`${base}/webhooks/telnyx`, { method: 'POST', headers: { 'content-type': 'application/json', ...signer.sign(body) }, body }).catch(() => null)
@@ -98,7 +105,7 @@ export async function run (): Promise<void> {
       log(`move ${i + 1}/${MOVES} to ${to}: ${report.method}, frozen ${report.freezeMs} ms, ${report.totalMs} ms in all, ${report.rows} rows`)
       await sleep(1000)
     }
-    stop = true
+    stop.now = true
     await Promise.all([writer, hooks])
     await app.moves.recovery.reconcile()
 

@@ -40,8 +40,19 @@ const PROBE_SQL = `
   FROM pg_roles r WHERE r.rolname = current_user`
 
 interface ProbeRow {
-  version: string, version_num: number, max_connections: number, wal_level: string, connections: number, databases: number, size: string
-  rolsuper: boolean, rolcreatedb: boolean, rolcreaterole: boolean, rolreplication: boolean, owns_database: boolean, empty_database: boolean
+  version: string
+  version_num: number
+  max_connections: number
+  wal_level: string
+  connections: number
+  databases: number
+  size: string
+  rolsuper: boolean
+  rolcreatedb: boolean
+  rolcreaterole: boolean
+  rolreplication: boolean
+  owns_database: boolean
+  empty_database: boolean
 }
 
 /** Never throws: an unreachable server is a health result like any other. */

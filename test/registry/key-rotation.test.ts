@@ -19,10 +19,10 @@ t.test('credentials are re-encrypted under the new key while requests run', asyn
   t.same(new Set((await rotating.registry.tenant.findMany()).map((r) => r.encryptionKeyId)), new Set(['k1']), 'the tenants were sealed under k1')
   let served = 0
   const failures: number[] = []
-  let stop = false
+  const stop = { now: false }
   // Each request opens a new client, so each one decrypts whatever the registry holds at that moment.
   const load = (async () => {
-    while (!stop) {
+    while (!stop.now) {
       for (const org of orgs) {
         await rotating.pool.evict(org.tenantId)
         const res = await rotating.inject({ method: 'GET', url: '/api/members', headers: org.auth })
@@ -34,7 +34,7 @@ t.test('credentials are re-encrypted under the new key while requests run', asyn
   await new Promise((resolve) => setTimeout(resolve, 200))
   const report = await rotating.keys.rotate('test')
   await new Promise((resolve) => setTimeout(resolve, 200))
-  stop = true
+  stop.now = true
   await load
   t.match(report, { keyId: 'k2', tenants: 3, failed: [] })
   t.ok(report.servers >= 0)

@@ -2,7 +2,6 @@
 // a crash is undone (before the switch) or finished (after it) by the reconciler. Either way the
 // tenant works afterwards, on exactly one server, with all its data, and nothing is left behind.
 import t, { type Test } from 'tap'
-import type { FastifyInstance } from 'fastify'
 import { withClient, withDatabase } from '../../src/db/pg-admin.js'
 import { SimulatedMoveCrash, type MoveStep } from '../../src/tenancy/moves/move-service.js'
 import { startExtraServers, type ExtraServer } from '../helpers/extra-servers.js'

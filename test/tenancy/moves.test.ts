@@ -22,10 +22,10 @@ function writeLoad (app: FastifyInstance, org: Org) {
   const acknowledged: string[] = []
   let refused = 0
   let otherErrors = 0
-  let stop = false
+  const stop = { now: false }
   let n = 0
   const done = (async () => {
-    while (!stop) {
+    while (!stop.now) {
       const phone = `+1415555${String(1000 + (n++ % 9000)).padStart(4, '0')}`
       for (;;) {
         const res = await app.inject({ method: 'POST', url: '/api/members', headers: org.auth, payload: { firstName: 'W', lastName: String(n), phone } })
@@ -37,7 +37,7 @@ function writeLoad (app: FastifyInstance, org: Org) {
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
   })()
-  return { acknowledged, stats: () => ({ refused, otherErrors }), stop: async () => { stop = true; await done } }
+  return { acknowledged, stats: () => ({ refused, otherErrors }), stop: async () => { stop.now = true; await done } }
 }
 
 t.test('a move under write load, reads and webhooks', async (t) => {
@@ -52,9 +52,9 @@ t.test('a move under write load, reads and webhooks', async (t) => {
   const load = writeLoad(app, org)
   let reads = 0
   let readFailures = 0
-  let readsStop = false
+  const readsStop = { now: false }
   const reader = (async () => {
-    while (!readsStop) {
+    while (!readsStop.now) {
       const res = await app.inject({ method: 'GET', url: '/api/members?limit=5', headers: org.auth })
       if (res.statusCode === 200) reads++
       else readFailures++
@@ -63,9 +63,9 @@ t.test('a move under write load, reads and webhooks', async (t) => {
   })()
   const webhookIds: string[] = []
   const webhookStatuses: number[] = []
-  let hooksStop = false
+  const hooksStop = { now: false }
   const hooks = (async () => {
-    while (!hooksStop) {
+    while (!hooksStop.now) {
       const event = inboundEvent({ to: number, from: `+1312555${String(1000 + webhookIds.length).padStart(4, '0')}`, text: `hello ${webhookIds.length}` })
       webhookIds.push((event.data as { payload: { id: string } }).payload.id)
       webhookStatuses.push((await postWebhook(app, signer, event)).statusCode)
@@ -81,8 +81,8 @@ t.test('a move under write load, reads and webhooks', async (t) => {
   t.ok(report.freezeMs > 0, 'writes were frozen for a while')
   await new Promise((resolve) => setTimeout(resolve, 300))
   await load.stop()
-  readsStop = true
-  hooksStop = true
+  readsStop.now = true
+  hooksStop.now = true
   await Promise.all([reader, hooks])
 
   const after = await app.registry.tenant.findUniqueOrThrow({ where: { id: org.tenantId }, include: { server: true } })

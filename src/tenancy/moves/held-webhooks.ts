@@ -3,7 +3,7 @@
 // Applying twice is harmless: events are processed once per event id in the tenant database.
 import type { FastifyBaseLogger } from 'fastify'
 import type { RegistryClient } from '../../registry/registry-client.js'
-import type { TenantDirectory } from '../tenant-directory.js'
+import type { TenantDirectory } from '../../registry/tenant-directory.js'
 
 interface HeldEvent { data: { id: string, event_type: string, payload: { to: Array<{ phone_number: string }>, from: { phone_number: string } } } }
 

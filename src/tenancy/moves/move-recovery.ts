@@ -8,9 +8,9 @@ import { connect } from '../../db/pg-admin.js'
 import type { AuditLog } from '../../registry/audit-log.js'
 import type { RegistryClient } from '../../registry/registry-client.js'
 import type { TenantLocation } from '../../registry/tenant-location.js'
-import type { ServerDirectory } from '../servers.js'
+import type { ServerDirectory } from '../../registry/servers.js'
 import { dropTenantDatabase, tenantDatabaseName } from '../tenant-database.js'
-import type { TenantDirectory } from '../tenant-directory.js'
+import type { TenantDirectory } from '../../registry/tenant-directory.js'
 import { dropPublication, dropSubscription } from './replication.js'
 
 export interface MoveReconcileReport { undone: string[], finished: string[], oldDatabasesDropped: string[], heldReplayed: number }

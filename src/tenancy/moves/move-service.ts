@@ -15,9 +15,9 @@ import type { RegistryClient } from '../../registry/registry-client.js'
 import { probeServer } from '../../registry/server-health.js'
 import type { TenantLocation } from '../../registry/tenant-location.js'
 import type { SecretBox } from '../../util/secret-box.js'
-import type { ServerDirectory } from '../servers.js'
+import type { ServerDirectory } from '../../registry/servers.js'
 import { generateDatabasePassword, tenantDatabaseName } from '../tenant-database.js'
-import type { TenantDirectory } from '../tenant-directory.js'
+import type { TenantDirectory } from '../../registry/tenant-directory.js'
 import type { TenantPool } from '../tenant-pool.js'
 import { createMoveTarget, schemaVersionOf } from './move-target.js'
 import { createPublication, createSubscription, dropPublication, dropSubscription, syncState } from './replication.js'
@@ -247,7 +247,7 @@ export function createMoveService (deps: MoveDeps) {
     const end = Date.now() + settings.freezeTimeoutMs / 2
     while (Date.now() < end) {
       const { rows: [row] } = await source.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM "MessageRecipient" WHERE status = 'SENDING' AND "updatedAt" > (now() AT TIME ZONE 'UTC') - interval '1 minute'`)
+        'SELECT count(*)::int AS n FROM "MessageRecipient" WHERE status = \'SENDING\' AND "updatedAt" > (now() AT TIME ZONE \'UTC\') - interval \'1 minute\'')
       if ((row?.n ?? 0) === 0) return
       await sleep(25)
     }
