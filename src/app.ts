@@ -13,6 +13,7 @@ import auth from './plugins/app/auth.js'
 import onboarding, { type OnboardingOptions } from './plugins/app/onboarding.js'
 import jobs from './plugins/app/jobs.js'
 import fleet from './plugins/app/fleet.js'
+import moves, { type MovesOptions } from './plugins/app/moves.js'
 import messaging from './plugins/app/messaging.js'
 import worker from './plugins/app/worker.js'
 import publicRoutes from './routes/public/index.js'
@@ -28,6 +29,8 @@ export interface BuildOptions {
   tenantMigrationsDir?: string
   /** false for fleet commands: templates are moved by the fleet run, not at start-up. */
   migrateTemplates?: boolean
+  /** Live moves: test faults and shorter timings. */
+  moves?: MovesOptions
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -65,6 +68,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(onboarding, options.tenancy ?? {})
   await app.register(jobs)
   await app.register(fleet)
+  await app.register(moves, options.moves ?? {})
   await app.register(messaging)
   await app.register(worker)
   // Then the routes, in three encapsulated contexts: each decides what its routes get.

@@ -9,6 +9,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RegistryClient } from '../registry/registry-client.js'
 import type { SecretBox } from '../util/secret-box.js'
 import type { Billing } from '../billing/billing-service.js'
+import type { AuditLog } from '../registry/audit-log.js'
 import { ERRORS } from '../errors.js'
 import { hashEmail, normalizeEmail } from '../auth/email.js'
 import { hashPassword } from '../auth/password.js'
@@ -43,6 +44,7 @@ export interface ProvisioningDeps {
   expectedTenantVersion: string
   installationId: string
   log: FastifyBaseLogger
+  audit?: Pick<AuditLog, 'record'>
   /** Test hook called after each recorded step; it may throw (SimulatedCrash or any error). */
   afterStep?: (step: ProvisioningStep, tenantId: string) => Promise<void> | void
 }
@@ -76,8 +78,8 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     throw new ERRORS.RequestInProgress()
   }
 
-  /** Signs up: the organization, its database and its owner, and the owner's first token pair. */
-  async function register (input: RegistrationInput, options: { idempotencyKey?: string } = {}): Promise<TokenPair> {
+  /** Signs up: the organization, its database and its owner, and the owner's first token pair. `server` pins the new tenant to the server of that name (operators only); placement picks otherwise. */
+  async function register (input: RegistrationInput, options: { idempotencyKey?: string, server?: string, actor?: string } = {}): Promise<TokenPair> {
     const email = normalizeEmail(input.email)
     const emailHash = hashEmail(deps.emailHashKey, email)
     const requestHash = createHash('sha256').update(JSON.stringify([email, input.firstName, input.lastName, input.churchName])).digest('hex')
@@ -88,7 +90,7 @@ export function createProvisioningService (deps: ProvisioningDeps) {
       if (replay !== undefined) return await deps.auth.tokensFor(replay.tenantId, replay.adminId)
     }
     const passwordHash = await hashPassword(input.password)
-    const server = await servers.pickForNewTenant()
+    const server = await servers.pickForNewTenant(options.server)
     const tenantId = newTenantId()
     let requestId: string
     try {
@@ -102,7 +104,10 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     }
 
     try {
-      return await runSteps(requestId, tenantId, server.id, { ...input, email }, passwordHash)
+      const result = await runSteps(requestId, tenantId, server.id, { ...input, email }, passwordHash)
+      await deps.audit?.record({ actor: options.actor ?? 'sign-up', action: 'tenant.placed', tenantId, serverId: server.id, after: { server: server.name, pinned: options.server !== undefined } })
+        .catch((error: unknown) => { log.warn({ err: error, tenantId }, 'placement not audited') })
+      return result
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error
       log.error({ err: error, tenantId }, 'provisioning failed, rolling back')

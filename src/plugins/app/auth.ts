@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { createAuthService, type AccessClaims, type AuthService } from '../../auth/auth-service.js'
 import { ERRORS } from '../../errors.js'
 import type { TenantRecord } from '../../registry/tenant-directory.js'
+import { assertWritable } from '../../tenancy/moves/write-freeze.js'
 
 export const JWT_ISSUER = 'church-sms'
 export const JWT_AUDIENCE = 'church-sms-api'
@@ -72,6 +73,8 @@ async function authPlugin (app: FastifyInstance): Promise<void> {
     if (tenant.status === 'SUSPENDED') throw new ERRORS.TenantSuspended()
     if (tenant.status === 'DELETED' || tenant.status === 'DELETION_SCHEDULED') throw new ERRORS.TenantDeleted()
     if (tenant.status !== 'ACTIVE') throw new ERRORS.TenantNotReady()
+    // A move is freezing this tenant's writes: 503 with Retry-After; reads go on.
+    assertWritable(tenant, request.method)
     request.claims = claims
     request.tenant = tenant
     request.log = request.log.child({ tenantId: tenant.id })

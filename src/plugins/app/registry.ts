@@ -54,7 +54,7 @@ async function registryPlugin (app: FastifyInstance, opts: RegistryPluginOptions
   if (migrated.applied.length > 0) app.log.info({ applied: migrated.applied }, 'registry migrated')
 
   const registry = createRegistryClient(databaseUrl)
-  const secretBox = createSecretBox({ keyId: config.secrets.encryptionKeyId, key: config.secrets.encryptionKey })
+  const secretBox = createSecretBox({ keyId: config.secrets.encryptionKeyId, key: config.secrets.encryptionKey, previousKeys: config.secrets.previousEncryptionKeys })
   const servers = createServerDirectory({ registry, secretBox })
   app.decorate('config', config)
   app.decorate('registry', registry)

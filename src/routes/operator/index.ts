@@ -8,4 +8,6 @@ export default async function operatorRoutes (app: FastifyInstance): Promise<voi
   await app.register(import('./platform.js'))
   await app.register(import('./webhooks.js'))
   await app.register(import('./migrations.js'))
+  await app.register(import('./servers.js'))
+  await app.register(import('./moves.js'))
 }
