@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../src/config.js'
 import { resolveDatabase } from '../src/db/local-database.js'
 import { fleetRequest, runFleetCommand, FLEET_OPTIONS, UsageError } from '../src/tenancy/fleet/cli.js'
 import { CLI_ACTOR, serversCommand } from './tenants-servers.js'
+import { databaseCommand } from './tenants-database.js'
 
 const USAGE = `usage: npm run tenants -- <command>
   list [--status S]                 tenants with status, server and schema version
@@ -22,6 +23,11 @@ const USAGE = `usage: npm run tenants -- <command>
   move <id> --to <server> [--copy]  move a tenant to another server; writes are frozen only for the final
                                     catch-up (logical replication), or for the copy with --copy or where
                                     the servers cannot replicate
+  database set <id> [url|-] [--budget N]
+                                    give a tenant its organization's own PostgreSQL (BYOD): validated,
+                                    schema built by the migrator, tenant moved there by copy (URL read
+                                    from stdin when omitted or -, never printed)
+  database test <id> [url|-]        check the tenant's stored connection, or a candidate URL
   keys rotate                       re-encrypt every stored credential under the current key
                                     (ENCRYPTION_KEY_ID; the old keys stay readable via ENCRYPTION_KEYS)
   servers drain|disable|enable <name>   stop new tenants / take out of service (empty only) / back in`
@@ -40,7 +46,7 @@ async function main (): Promise<number> {
     }
   })
   const [command, sub, ...rest] = positionals
-  if (command === undefined || !['list', 'migrate', 'rollback', 'verify', 'reconcile', 'servers', 'move', 'keys'].includes(command)) {
+  if (command === undefined || !['list', 'migrate', 'rollback', 'verify', 'reconcile', 'servers', 'move', 'keys', 'database'].includes(command)) {
     process.stderr.write(USAGE + '\n')
     return command === undefined ? 0 : 2
   }
@@ -80,6 +86,7 @@ async function main (): Promise<number> {
         return 0
       }
       case 'servers': return await serversCommand(app, sub, rest, values)
+      case 'database': return await databaseCommand(app, sub, rest, values)
       case 'keys': {
         if (sub !== 'rotate') throw new Error('usage: keys rotate')
         const report = await app.keys.rotate(CLI_ACTOR)

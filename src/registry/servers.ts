@@ -15,6 +15,11 @@ export interface ServerRow {
   adminPasswordEncrypted: string
   connectionBudget: number
   status: string
+  kind: string
+  /** Where the admin connects for DDL (MAINTENANCE_DATABASE unless a BYOD URL named its own). */
+  adminDatabase: string
+  /** BYOD: the organization's own database that holds the tenant (see tenantDatabaseOn). */
+  tenantDatabase: string | null
 }
 
 /** Databases the admin connects to for CREATE/DROP DATABASE and the template lock. */
@@ -28,7 +33,7 @@ export async function adjustTenantCount (tx: Prisma.TransactionClient, serverId:
 export function createServerDirectory (deps: { registry: RegistryClient, secretBox: SecretBox }) {
   const { registry, secretBox } = deps
 
-  function adminUrl (server: ServerRow, database = MAINTENANCE_DATABASE): string {
+  function adminUrl (server: ServerRow, database = server.adminDatabase): string {
     return buildDatabaseUrl({
       host: server.host,
       port: server.port,

@@ -1,9 +1,11 @@
 // Operating many servers (plugin 'moves'; 'fleet' runs migrations): server administration, live moves (with their recovery and the webhooks
-// held during a freeze) and, below, key rotation, shared by the operator API and the CLI.
+// held during a freeze), organizations' own databases (BYOD) and key rotation, shared by the operator API and the CLI.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { createKeyRotation, type KeyRotation } from '../../registry/key-rotation.js'
 import { createServerAdmin, type ServerAdmin } from '../../registry/server-admin.js'
+import { createByodServers } from '../../registry/byod-servers.js'
+import { createByodService, type ByodService } from '../../tenancy/byod/byod-service.js'
 import { createTenantLocation } from '../../registry/tenant-location.js'
 import type { TenantMove } from '../../generated/registry/client.js'
 import type { TelnyxMessageEvent } from '../../messaging/telnyx/webhook.js'
@@ -17,6 +19,7 @@ declare module 'fastify' {
     moves: MoveService & { recovery: MoveRecovery, history: (tenantId: string) => Promise<TenantMove[]> }
     webhookHold: WebhookHold<TelnyxMessageEvent>
     keys: KeyRotation
+    byod: ByodService
   }
 }
 
@@ -41,7 +44,8 @@ async function movesPlugin (app: FastifyInstance, opts: MovesOptions): Promise<v
     handle: async (event) => await app.telnyxWebhooks.dispatch(event),
     log
   })
-  const recovery = createMoveRecovery({ registry, servers, directory, location, audit, log, replayHeld: hold.replay })
+  const byodServers = createByodServers({ registry, secretBox, audit })
+  const recovery = createMoveRecovery({ registry, servers, directory, location, audit, log, replayHeld: hold.replay, retireByod: byodServers.retire })
   const moves = createMoveService({
     registry,
     servers,
@@ -64,6 +68,8 @@ async function movesPlugin (app: FastifyInstance, opts: MovesOptions): Promise<v
   const history = async (tenantId: string): Promise<TenantMove[]> => await registry.tenantMove.findMany({ where: { tenantId }, orderBy: { createdAt: 'desc' }, take: 100 })
   app.decorate('moves', { ...moves, recovery, history })
   app.decorate('webhookHold', hold)
+  // An organization's own server serves one tenant: a small budget unless the operator says more.
+  app.decorate('byod', createByodService({ registry, byodServers, moves, directory, audit, defaultConnectionBudget: Math.min(10, config.pool.connectionBudget), log }))
   app.decorate('keys', createKeyRotation({ registry, secretBox, location, audit, log }))
   // A move elsewhere switched the tenant: its cached client points at the old database.
   app.registryChanges.subscribe('tenant_moved', { onChange: (tenantId) => { void pool.evict(tenantId) }, onListening: () => {} })

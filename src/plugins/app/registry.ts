@@ -81,7 +81,8 @@ async function registryPlugin (app: FastifyInstance, opts: RegistryPluginOptions
 
   const templates: Record<string, string> = {}
   for (const server of await servers.list()) {
-    if (server.status !== 'ACTIVE') continue
+    // An organization's own server holds one tenant and no template (its schema comes from the migrator).
+    if (server.status !== 'ACTIVE' || server.kind === 'BYOD') continue
     const status = await ensureTemplate(servers.adminUrl(server), tenantMigrations, { migrate: opts.migrateTemplates })
     if (status.applied.length > 0) app.log.info({ server: server.name, applied: status.applied }, 'tenant template migrated')
     templates[server.id] = status.version

@@ -10,4 +10,5 @@ export default async function operatorRoutes (app: FastifyInstance): Promise<voi
   await app.register(import('./migrations.js'))
   await app.register(import('./servers.js'))
   await app.register(import('./moves.js'))
+  await app.register(import('./byod.js'))
 }

@@ -9,7 +9,7 @@ import type { AuditLog } from '../../registry/audit-log.js'
 import type { RegistryClient } from '../../registry/registry-client.js'
 import type { TenantLocation } from '../../registry/tenant-location.js'
 import type { ServerDirectory } from '../../registry/servers.js'
-import { dropTenantDatabase, tenantDatabaseName } from '../tenant-database.js'
+import { dropTenantDatabaseOn, tenantDatabaseOn } from '../byod/byod-database.js'
 import type { TenantDirectory } from '../../registry/tenant-directory.js'
 import { dropPublication, dropSubscription } from './replication.js'
 
@@ -25,6 +25,7 @@ export function createMoveRecovery (deps: {
   audit: Pick<AuditLog, 'record'>
   log: FastifyBaseLogger
   replayHeld: (tenantId: string) => Promise<number>
+  retireByod: (serverId: string, actor: string) => Promise<void>
 }) {
   const { registry, servers, location, audit, log } = deps
 
@@ -34,7 +35,7 @@ export function createMoveRecovery (deps: {
     if (server === null) return
     let client
     try {
-      client = await connect(servers.adminUrl(server, tenantDatabaseName(tenantId)), 'church-sms-move')
+      client = await connect(servers.adminUrl(server, tenantDatabaseOn(server, tenantId)), 'church-sms-move')
     } catch (error) {
       if (/does not exist/.test((error as Error).message)) return
       throw error
@@ -62,7 +63,7 @@ export function createMoveRecovery (deps: {
     deps.directory.invalidate(move.tenantId)
     await removeReplication(move)
     const target = await servers.get(move.toServerId)
-    if (target !== null) await dropTenantDatabase(servers.adminUrl(target), move.tenantId)
+    if (target !== null) await dropTenantDatabaseOn(target, servers.adminUrl(target), move.tenantId)
     await registry.tenantMove.update({ where: { id: moveId }, data: { state: 'ROLLED_BACK', liveTenantId: null, lockedUntil: null, error: reason.slice(0, 2000) } })
     await audit.record({ actor: move.actor, action: 'tenant.move_rolled_back', tenantId: move.tenantId, serverId: move.toServerId, detail: { moveId, reason: reason.slice(0, 500) } })
     await deps.replayHeld(move.tenantId).catch(() => 0)
@@ -74,7 +75,9 @@ export function createMoveRecovery (deps: {
     // A tenant that came back to its old server in the meantime lives in that database now.
     if (tenant === null || tenant.serverId !== move.fromServerId) {
       const old = await servers.get(move.fromServerId)
-      if (old !== null) await dropTenantDatabase(servers.adminUrl(old), move.tenantId)
+      if (old !== null) await dropTenantDatabaseOn(old, servers.adminUrl(old), move.tenantId)
+      // An organization's own server held this tenant only: nothing goes there again.
+      if (old?.kind === 'BYOD') await deps.retireByod(old.id, 'reconciler')
     }
     await registry.tenantMove.update({ where: { id: move.id }, data: { state: 'DONE' } })
     await audit.record({ actor: 'reconciler', action: 'tenant.old_database_dropped', tenantId: move.tenantId, serverId: move.fromServerId, detail: { moveId: move.id } })

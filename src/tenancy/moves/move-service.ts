@@ -16,7 +16,8 @@ import { probeServer } from '../../registry/server-health.js'
 import type { TenantLocation } from '../../registry/tenant-location.js'
 import type { SecretBox } from '../../util/secret-box.js'
 import type { ServerDirectory } from '../../registry/servers.js'
-import { generateDatabasePassword, tenantDatabaseName } from '../tenant-database.js'
+import { generateDatabasePassword } from '../tenant-database.js'
+import { createByodDatabase, tenantDatabaseOn } from '../byod/byod-database.js'
 import type { TenantDirectory } from '../../registry/tenant-directory.js'
 import type { TenantPool } from '../tenant-pool.js'
 import { createMoveTarget, schemaVersionOf } from './move-target.js'
@@ -108,9 +109,12 @@ export function createMoveService (deps: MoveDeps) {
     const started = Date.now()
     const { tenant, from, to } = await refuseIfInvalid(tenantId, toName)
     const sourceUrl = servers.adminUrl(from, tenant.databaseName)
-    const databaseName = tenantDatabaseName(tenantId)
+    const byod = to.kind === 'BYOD'
+    const databaseName = tenantDatabaseOn(to, tenantId)
     const targetUrl = servers.adminUrl(to, databaseName)
-    const method = options.method ?? await chooseMethod(servers.adminUrl(from), servers.adminUrl(to))
+    // Into an organization's own server always by copy: a subscription there would keep our source
+    // server's admin credentials in their catalog.
+    const method = byod ? 'COPY' : options.method ?? await chooseMethod(servers.adminUrl(from), servers.adminUrl(to))
     let record: TenantMove
     try {
       record = await registry.tenantMove.create({
@@ -138,8 +142,11 @@ export function createMoveService (deps: MoveDeps) {
     let switched = false
     try {
       await step('REQUESTED')
-      const password = generateDatabasePassword()
-      await createMoveTarget({ adminUrl: servers.adminUrl(to), tenantId, password, installationId: deps.installationId, schemaVersion: tenant.schemaVersion, migrations: deps.migrations })
+      // On a BYOD server the tenant connects as the organization's role (it may not create roles).
+      const password = byod ? secretBox.decrypt(to.adminPasswordEncrypted) : generateDatabasePassword()
+      const databaseUser = byod ? to.adminUser : databaseName
+      if (byod) await createByodDatabase({ adminUrl: servers.adminUrl(to), server: to, tenantId, installationId: deps.installationId, schemaVersion: tenant.schemaVersion, migrations: deps.migrations })
+      else await createMoveTarget({ adminUrl: servers.adminUrl(to), tenantId, password, installationId: deps.installationId, schemaVersion: tenant.schemaVersion, migrations: deps.migrations })
       await setState('TARGET_CREATED')
       await step('TARGET_CREATED')
 
@@ -186,7 +193,7 @@ export function createMoveService (deps: MoveDeps) {
         databaseName,
         databaseHost: to.host,
         databasePort: to.port,
-        databaseUser: databaseName,
+        databaseUser,
         databasePasswordEncrypted: secretBox.encrypt(password),
         encryptionKeyId: secretBox.keyId
       }, async (tx) => await tx.tenantMove.update({
