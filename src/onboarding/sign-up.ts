@@ -104,10 +104,8 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     }
 
     try {
-      const result = await runSteps(requestId, tenantId, server.id, { ...input, email }, passwordHash)
-      await deps.audit?.record({ actor: options.actor ?? 'sign-up', action: 'tenant.placed', tenantId, serverId: server.id, after: { server: server.name, pinned: options.server !== undefined } })
-        .catch((error: unknown) => { log.warn({ err: error, tenantId }, 'placement not audited') })
-      return result
+      const placement = { actor: options.actor ?? 'sign-up', server: server.name, pinned: options.server !== undefined }
+      return await runSteps(requestId, tenantId, server.id, { ...input, email }, passwordHash, placement)
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error
       log.error({ err: error, tenantId }, 'provisioning failed, rolling back')
@@ -121,7 +119,7 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     }
   }
 
-  async function runSteps (requestId: string, tenantId: string, serverId: string, input: RegistrationInput, passwordHash: string): Promise<TokenPair> {
+  async function runSteps (requestId: string, tenantId: string, serverId: string, input: RegistrationInput, passwordHash: string, placement: { actor: string, server: string, pinned: boolean }): Promise<TokenPair> {
     const setState = (data: Record<string, unknown>) => registry.provisioningRequest.update({ where: { id: requestId }, data })
 
     const customer = await billing.createCustomer({ email: input.email, name: input.churchName, tenantId, idempotencyKey: `customer-${tenantId}` })
@@ -185,6 +183,8 @@ export function createProvisioningService (deps: ProvisioningDeps) {
       await tenants.transaction(async (t, tx) => {
         await t.activate(tenantId)
         await tx.provisioningRequest.update({ where: { id: requestId }, data: { state: 'ACTIVE', result: { ...result }, lockedUntil: null } })
+        // Audited with the activation: a sign-up that is rolled back placed nothing.
+        await deps.audit?.record({ actor: placement.actor, action: 'tenant.placed', tenantId, serverId, after: { server: placement.server, pinned: placement.pinned } }, tx)
       })
       await step('ACTIVE', tenantId)
       return await deps.auth.issueTokens(db, tenantId, admin)

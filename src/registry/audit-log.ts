@@ -5,7 +5,7 @@ import type { RegistryClient } from './registry-client.js'
 
 export type AuditAction =
   | 'server.added' | 'server.drained' | 'server.disabled' | 'server.enabled'
-  | 'tenant.placed' | 'tenant.move_started' | 'tenant.moved' | 'tenant.move_failed' | 'tenant.move_rolled_back'
+  | 'tenant.placed' | 'tenant.move_started' | 'tenant.moved' | 'tenant.move_rolled_back'
   | 'tenant.old_database_dropped' | 'tenant.database_set' | 'tenant.database_tested'
   | 'keys.rotated'
 
@@ -46,6 +46,12 @@ export interface AuditQuery {
   cursor?: string
 }
 
+/** `server.drained` matches that action; `server.*` every server action. */
+function actionFilter (action: string | undefined): string | { startsWith: string } | undefined {
+  if (action?.endsWith('.*') === true) return { startsWith: action.slice(0, -1) }
+  return action
+}
+
 export function createAuditLog (deps: { registry: RegistryClient }) {
   const { registry } = deps
 
@@ -68,7 +74,7 @@ export function createAuditLog (deps: { registry: RegistryClient }) {
   async function page (query: AuditQuery) {
     const createdAt = query.since === undefined && query.until === undefined ? undefined : { gte: query.since, lt: query.until }
     const rows = await registry.auditLog.findMany({
-      where: { tenantId: query.tenantId, serverId: query.serverId, action: query.action, actor: query.actor, createdAt },
+      where: { tenantId: query.tenantId, serverId: query.serverId, action: actionFilter(query.action), actor: query.actor, createdAt },
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: query.limit + 1,
       ...(query.cursor === undefined ? {} : { cursor: { id: query.cursor }, skip: 1 })

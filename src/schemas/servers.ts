@@ -68,7 +68,7 @@ export const AuditEntrySchema = Type.Object({
 export const AuditQuerySchema = Type.Object({
   tenantId: Type.Optional(Type.String({ maxLength: 64 })),
   serverId: Type.Optional(Type.String({ maxLength: 64 })),
-  action: Type.Optional(Type.String({ maxLength: 64 })),
+  action: Type.Optional(Type.String({ maxLength: 64, description: 'An action (server.drained), or every action of a kind (server.*)' })),
   actor: Type.Optional(Type.String({ maxLength: 100 })),
   since: Type.Optional(Type.String({ format: 'date-time' })),
   until: Type.Optional(Type.String({ format: 'date-time' })),
