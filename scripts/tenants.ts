@@ -4,8 +4,9 @@ import { parseArgs } from 'node:util'
 import { buildApp } from '../src/app.js'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { resolveDatabase } from '../src/db/local-database.js'
-import { withClient } from '../src/db/pg-admin.js'
 import { fleetRequest, runFleetCommand, FLEET_OPTIONS, UsageError } from '../src/tenancy/fleet/cli.js'
+import { CLI_ACTOR, serversCommand } from './tenants-servers.js'
+import { databaseCommand } from './tenants-database.js'
 
 const USAGE = `usage: npm run tenants -- <command>
   list [--status S]                 tenants with status, server and schema version
@@ -20,8 +21,21 @@ const USAGE = `usage: npm run tenants -- <command>
                                     to it; --as-new restores beside it for inspection instead
   delete <id> --now                 delete the organization now: databases, role, registry rows, Stripe
                                     customer, backups and their key; prints the deletion report
-  servers list                      database servers and their load
-  servers add <name> <adminUrl> [--budget N]   register another PostgreSQL server for tenants`
+  servers list                      database servers: kind, status, load and a health check made now
+  servers add <name> <adminUrl> [--kind SHARED|DEDICATED] [--budget N] [--max-tenants N]
+                                    validate (reachable, PostgreSQL 14+, CREATEDB and CREATEROLE),
+                                    create its template, then record it
+  move <id> --to <server> [--copy]  move a tenant to another server; writes are frozen only for the final
+                                    catch-up (logical replication), or for the copy with --copy or where
+                                    the servers cannot replicate
+  database set <id> [url|-] [--budget N]
+                                    give a tenant its organization's own PostgreSQL (BYOD): validated,
+                                    schema built by the migrator, tenant moved there by copy (URL read
+                                    from stdin when omitted or -, never printed)
+  database test <id> [url|-]        check the tenant's stored connection, or a candidate URL
+  keys rotate                       re-encrypt every stored credential under the current key
+                                    (ENCRYPTION_KEY_ID; the old keys stay readable via ENCRYPTION_KEYS)
+  servers drain|disable|enable <name>   stop new tenants / take out of service (empty only) / back in`
 
 async function main (): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -30,7 +44,10 @@ async function main (): Promise<number> {
       ...FLEET_OPTIONS,
       status: { type: 'string' },
       budget: { type: 'string' },
+      kind: { type: 'string' },
+      'max-tenants': { type: 'string' },
       'registry-only': { type: 'boolean' },
+      copy: { type: 'boolean' },
       all: { type: 'boolean' },
       backup: { type: 'string' },
       'as-new': { type: 'boolean' },
@@ -38,7 +55,7 @@ async function main (): Promise<number> {
     }
   })
   const [command, sub, ...rest] = positionals
-  if (command === undefined || !['list', 'migrate', 'rollback', 'verify', 'reconcile', 'servers', 'backup', 'restore', 'delete'].includes(command)) {
+  if (command === undefined || !['list', 'migrate', 'rollback', 'verify', 'reconcile', 'servers', 'move', 'keys', 'database', 'backup', 'restore', 'delete'].includes(command)) {
     process.stderr.write(USAGE + '\n')
     return command === undefined ? 0 : 2
   }
@@ -73,7 +90,7 @@ async function main (): Promise<number> {
       case 'verify':
         return await runFleetCommand(app, command, values)
       case 'reconcile': {
-        const report = await app.reconciler.run()
+        const report = { ...await app.reconciler.run(), moves: await app.moves.recovery.reconcile() }
         process.stdout.write(JSON.stringify(report, null, 2) + '\n')
         return 0
       }
@@ -109,16 +126,19 @@ async function main (): Promise<number> {
         process.stdout.write(JSON.stringify(report, null, 2) + '\n')
         return 0
       }
-      case 'servers': {
-        if (sub === 'add') {
-          const [name, url] = rest
-          if (name === undefined || url === undefined || !/^[a-z0-9-]{1,40}$/.test(name)) throw new Error('usage: servers add <name> <adminUrl> (name: lowercase letters, digits, dashes)')
-          await withClient(url, async (c) => { await c.query('SELECT 1') })
-          const server = await app.servers.upsertFromUrl(name, url, Number(values.budget ?? config.pool.connectionBudget))
-          process.stdout.write(`server ${server.name} registered (${server.host}:${server.port}); its template is created at the next start or migrate\n`)
-          return 0
-        }
-        console.table((await app.servers.list()).map((s) => ({ name: s.name, host: `${s.host}:${s.port}`, status: s.status, budget: s.connectionBudget })))
+      case 'servers': return await serversCommand(app, sub, rest, values)
+      case 'database': return await databaseCommand(app, sub, rest, values)
+      case 'keys': {
+        if (sub !== 'rotate') throw new Error('usage: keys rotate')
+        const report = await app.keys.rotate(CLI_ACTOR)
+        process.stdout.write(`credentials now under key ${report.keyId}: ${report.tenants} tenants and ${report.servers} servers re-encrypted, ${report.skipped} changed meanwhile (run again), ${report.failed.length} unreadable\n`)
+        for (const f of report.failed) process.stdout.write(`FAILED ${f.id}: ${f.error}\n`)
+        return report.failed.length > 0 ? 1 : 0
+      }
+      case 'move': {
+        if (sub === undefined || typeof values.to !== 'string') throw new Error('usage: move <tenantId> --to <server> [--copy]')
+        const report = await app.moves.move(sub, values.to, { actor: CLI_ACTOR, method: values.copy === true ? 'COPY' : undefined })
+        process.stdout.write(`moved ${report.tenantId} from ${report.from} to ${report.to} (${report.method}): writes frozen ${report.freezeMs} ms, ${report.rows} rows, ${report.totalMs} ms in all\n`)
         return 0
       }
     }

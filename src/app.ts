@@ -16,6 +16,7 @@ import onboarding, { type OnboardingOptions } from './plugins/app/onboarding.js'
 import jobs from './plugins/app/jobs.js'
 import fleet from './plugins/app/fleet.js'
 import lifecycle, { type LifecycleOptions } from './plugins/app/lifecycle.js'
+import moves, { type MovesOptions } from './plugins/app/moves.js'
 import messaging from './plugins/app/messaging.js'
 import worker from './plugins/app/worker.js'
 import publicRoutes from './routes/public/index.js'
@@ -33,6 +34,8 @@ export interface BuildOptions {
   migrateTemplates?: boolean
   /** Grace periods, backup and export settings overridden by tests. */
   lifecycle?: LifecycleOptions
+  /** Live moves: test faults and shorter timings. */
+  moves?: MovesOptions
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/
@@ -73,6 +76,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(onboarding, options.tenancy ?? {})
   await app.register(jobs)
   await app.register(fleet)
+  await app.register(moves, options.moves ?? {})
   await app.register(messaging)
   await app.register(worker)
   await app.register(lifecycle, options.lifecycle ?? {})

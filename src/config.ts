@@ -24,6 +24,8 @@ export interface Config {
     emailHashKey: Buffer
     encryptionKey: Buffer
     encryptionKeyId: string
+    /** Earlier keys by id (ENCRYPTION_KEYS), still accepted for reading until `keys rotate` is done. */
+    previousEncryptionKeys: Record<string, Buffer>
   }
   telnyx: {
     apiKey: string | undefined
@@ -54,6 +56,8 @@ export interface Config {
   }
   worker: { enabled: boolean }
   reconcileIntervalMs: number
+  /** Tenant moves: how long the old database is kept, and the pause between announcing and enforcing the freeze. */
+  moves: { graceMs: number, settleMs: number }
   /** Outbound sending: per-number rate (0 = unlimited) and quiet hours in the recipient's local time. */
   messaging: { ratePerSecond: number, quietHoursStart: number, quietHoursEnd: number }
   /** Backups, restores, exports and deletion (src/tenancy/backups/, src/account/). */
@@ -132,6 +136,24 @@ function decodeKey (name: string, raw: string, problems: string[]): Buffer {
   return key
 }
 
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/
+
+/** ENCRYPTION_KEYS: "id:key,id:key", the keys a rotation moves away from (each 32 bytes, hex or base64). */
+function previousKeys (raw: string | undefined, currentId: string, problems: string[]): Record<string, Buffer> {
+  const keys: Record<string, Buffer> = {}
+  for (const entry of (raw ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+    const at = entry.indexOf(':')
+    const id = entry.slice(0, at)
+    if (at < 1 || !KEY_ID.test(id)) {
+      problems.push('ENCRYPTION_KEYS must be a comma-separated list of id:key')
+      continue
+    }
+    if (id === currentId) problems.push(`ENCRYPTION_KEYS must not list the current key id ${id}`)
+    keys[id] = decodeKey(`ENCRYPTION_KEYS (${id})`, entry.slice(at + 1), problems)
+  }
+  return keys
+}
+
 interface LocalSecrets { JWT_SECRET: string, EMAIL_HASH_KEY: string, ENCRYPTION_KEY: string }
 
 /** Local mode keeps generated secrets under DATA_DIR so that restarts keep sessions and data readable. */
@@ -180,6 +202,8 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
   const platformAdminToken = str('PLATFORM_ADMIN_TOKEN')
   if (platformAdminToken !== undefined && platformAdminToken.length < 24) problems.push('PLATFORM_ADMIN_TOKEN must be at least 24 characters')
 
+  const encryptionKeyId = str('ENCRYPTION_KEY_ID') ?? 'k1'
+  if (!KEY_ID.test(encryptionKeyId)) problems.push('ENCRYPTION_KEY_ID must be 1-32 letters, digits, dashes or underscores')
   const port = int('PORT', 3000, 0, 65535)
   const publicUrl = url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`
   const mailFrom = str('MAIL_FROM') ?? 'Church SMS <no-reply@localhost>'
@@ -211,7 +235,8 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
       jwtSecret,
       emailHashKey: decodeKey('EMAIL_HASH_KEY', secret('EMAIL_HASH_KEY'), problems),
       encryptionKey: decodeKey('ENCRYPTION_KEY', secret('ENCRYPTION_KEY'), problems),
-      encryptionKeyId: str('ENCRYPTION_KEY_ID') ?? 'k1'
+      encryptionKeyId,
+      previousEncryptionKeys: previousKeys(str('ENCRYPTION_KEYS'), encryptionKeyId, problems)
     },
     telnyx: {
       apiKey: telnyxApiKey,
@@ -236,6 +261,7 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
     },
     worker: { enabled: bool('WORKER_ENABLED', true) },
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5 * 60_000, 1000, 86_400_000),
+    moves: { graceMs: int('MOVE_GRACE_MS', 24 * 3600_000, 0, 90 * 86_400_000), settleMs: int('MOVE_SETTLE_MS', 150, 0, 10_000) },
     messaging: {
       ratePerSecond: int('MESSAGE_RATE_PER_SECOND', 1, 0, 10_000),
       quietHoursStart: int('QUIET_HOURS_START', 21, 0, 23),

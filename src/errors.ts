@@ -69,6 +69,11 @@ export const ERRORS = {
 
   // Operators
   MigrationFailed: define<[string]>('MIGRATION_FAILED', 'Migration failed: %s', 500),
+  ServerRefused: define<[string]>('SERVER_REFUSED', 'Server refused: %s', 400),
+  ServerNotFound: define<[string]>('SERVER_NOT_FOUND', 'Database server %s not found', 404),
+  TenantMoving: define('TENANT_MOVING', 'This organization is moving to another database server: retry in a moment', 503),
+  MoveRefused: define<[string]>('MOVE_REFUSED', 'Move refused: %s', 409),
+  MoveFailed: define<[string]>('MOVE_FAILED', 'The move failed and was undone: %s', 502),
 
   // Backups, restores, exports and deletion
   BackupRefused: define<[string]>('BACKUP_REFUSED', 'The backup cannot be restored: %s', 422),

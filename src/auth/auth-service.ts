@@ -5,6 +5,7 @@ import type { RegistryClient } from '../registry/registry-client.js'
 import type { TenantDirectory } from '../registry/tenant-directory.js'
 import type { TenantPool, TenantPrismaClient } from '../tenancy/tenant-pool.js'
 import { ERRORS } from '../errors.js'
+import { assertWritable } from '../tenancy/moves/write-freeze.js'
 import type { Config } from '../config.js'
 import { createAttemptLimiter } from './attempt-limiter.js'
 import { hashEmail, normalizeEmail } from './email.js'
@@ -90,6 +91,7 @@ export function createAuthService (deps: AuthDeps) {
     if (matches.length > 1) throw new TenantSelectionRequired(matches.map((m) => ({ tenantId: m.tenantId, name: m.name })))
     const match = matches[0] as typeof matches[number]
     if (match.status === 'SUSPENDED') throw new ERRORS.TenantSuspended()
+    assertWritable(await directory.get(match.tenantId))
     return await pool.withTenant(match.tenantId, async (db) => {
       // The password was right; an enrolled admin still owes the second factor (POST /api/auth/mfa).
       if (await twoFactorEnabled(db, match.admin.id)) throw await createChallenge(db, match.tenantId, match.admin.id)
@@ -102,6 +104,7 @@ export function createAuthService (deps: AuthDeps) {
     const parsed = parseRefreshToken(refreshToken)
     const tenant = await directory.get(parsed.tenantId).catch(unknownTenantIsInvalidToken)
     if (tenant.status !== 'ACTIVE' && tenant.status !== 'DELETION_SCHEDULED') throw new ERRORS.InvalidRefreshToken()
+    assertWritable(tenant)
     return await pool.withTenant(parsed.tenantId, async (db) => {
       const rotated = await rotateRefreshToken(db, parsed, settings.refreshTokenTtlDays)
       const admin = await db.admin.findUnique({ where: { id: rotated.adminId } })
@@ -117,7 +120,7 @@ export function createAuthService (deps: AuthDeps) {
 
   async function logout (refreshToken: string): Promise<void> {
     const parsed = parseRefreshToken(refreshToken)
-    await directory.get(parsed.tenantId).catch(unknownTenantIsInvalidToken)
+    assertWritable(await directory.get(parsed.tenantId).catch(unknownTenantIsInvalidToken))
     await pool.withTenant(parsed.tenantId, async (db) => { await revokeToken(db, parsed) })
   }
 

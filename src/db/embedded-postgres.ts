@@ -19,6 +19,8 @@ export interface EmbeddedPostgresOptions {
   /** Test runs trade durability for speed. */
   fast?: boolean
   maxConnections?: number
+  /** wal_level=logical, so that tenant moves can replicate instead of copying under a write freeze. */
+  logicalReplication?: boolean
   onLog?: (line: string) => void
 }
 
@@ -74,6 +76,12 @@ export async function startEmbeddedPostgres (options: EmbeddedPostgresOptions): 
     '-c', 'unix_socket_directories=',
     '-c', `max_connections=${options.maxConnections ?? 300}`
   ]
+  // Subscriber side too: more table-sync workers and a short retry interval make a move's initial
+  // copy of a few dozen tables take a second instead of several.
+  if (options.logicalReplication === true) {
+    flags.push('-c', 'wal_level=logical', '-c', 'max_replication_slots=20', '-c', 'max_wal_senders=20', '-c', 'max_worker_processes=32',
+      '-c', 'max_logical_replication_workers=16', '-c', 'max_sync_workers_per_subscription=8', '-c', 'wal_retrieve_retry_interval=200ms')
+  }
   if (options.fast === true) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off')
 
   const pg = new EmbeddedPostgres({

@@ -9,6 +9,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { RegistryClient } from '../registry/registry-client.js'
 import type { SecretBox } from '../util/secret-box.js'
 import type { Billing } from '../billing/billing-service.js'
+import type { AuditLog } from '../registry/audit-log.js'
 import { ERRORS } from '../errors.js'
 import { hashEmail, normalizeEmail } from '../auth/email.js'
 import { hashPassword } from '../auth/password.js'
@@ -44,6 +45,7 @@ export interface ProvisioningDeps {
   expectedTenantVersion: string
   installationId: string
   log: FastifyBaseLogger
+  audit?: Pick<AuditLog, 'record'>
   /** Test hook called after each recorded step; it may throw (SimulatedCrash or any error). */
   afterStep?: (step: ProvisioningStep, tenantId: string) => Promise<void> | void
 }
@@ -78,8 +80,8 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     throw new ERRORS.RequestInProgress()
   }
 
-  /** Signs up: the organization, its database and its owner, and the owner's first token pair. */
-  async function register (input: RegistrationInput, options: { idempotencyKey?: string } = {}): Promise<TokenPair> {
+  /** Signs up: the organization, its database and its owner, and the owner's first token pair. `server` pins the new tenant to the server of that name (operators only); placement picks otherwise. */
+  async function register (input: RegistrationInput, options: { idempotencyKey?: string, server?: string, actor?: string } = {}): Promise<TokenPair> {
     const email = normalizeEmail(input.email)
     const emailHash = hashEmail(deps.emailHashKey, email)
     const requestHash = createHash('sha256').update(JSON.stringify([email, input.firstName, input.lastName, input.churchName, input.slug ?? null])).digest('hex')
@@ -92,7 +94,7 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     // A chosen slug that is taken or malformed is refused before anything is created.
     const slug = await slugs.pick(input.churchName, input.slug)
     const passwordHash = await hashPassword(input.password)
-    const server = await servers.pickForNewTenant()
+    const server = await servers.pickForNewTenant(options.server)
     const tenantId = newTenantId()
     let requestId: string
     try {
@@ -106,7 +108,8 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     }
 
     try {
-      return await runSteps(requestId, tenantId, server.id, { ...input, email, slug }, passwordHash, input.slug !== undefined)
+      const placement = { actor: options.actor ?? 'sign-up', server: server.name, pinned: options.server !== undefined }
+      return await runSteps(requestId, tenantId, server.id, { ...input, email, slug }, passwordHash, input.slug !== undefined, placement)
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error
       log.error({ err: error, tenantId }, 'provisioning failed, rolling back')
@@ -120,7 +123,7 @@ export function createProvisioningService (deps: ProvisioningDeps) {
     }
   }
 
-  async function runSteps (requestId: string, tenantId: string, serverId: string, input: RegistrationInput & { slug: string }, passwordHash: string, slugChosen: boolean): Promise<TokenPair> {
+  async function runSteps (requestId: string, tenantId: string, serverId: string, input: RegistrationInput & { slug: string }, passwordHash: string, slugChosen: boolean, placement: { actor: string, server: string, pinned: boolean }): Promise<TokenPair> {
     const setState = (data: Record<string, unknown>) => registry.provisioningRequest.update({ where: { id: requestId }, data })
 
     const customer = await billing.createCustomer({ email: input.email, name: input.churchName, tenantId, idempotencyKey: `customer-${tenantId}` })
@@ -201,6 +204,8 @@ export function createProvisioningService (deps: ProvisioningDeps) {
       await tenants.transaction(async (t, tx) => {
         await t.activate(tenantId)
         await tx.provisioningRequest.update({ where: { id: requestId }, data: { state: 'ACTIVE', result: { ...result }, lockedUntil: null } })
+        // Audited with the activation: a sign-up that is rolled back placed nothing.
+        await deps.audit?.record({ actor: placement.actor, action: 'tenant.placed', tenantId, serverId, after: { server: placement.server, pinned: placement.pinned } }, tx)
       })
       await step('ACTIVE', tenantId)
       return await deps.auth.issueTokens(db, tenantId, admin)

@@ -6,7 +6,7 @@
 import pg from 'pg'
 import { CONNECT_TIMEOUT_MS } from '../db/pg-admin.js'
 
-export const REGISTRY_CHANNELS = ['tenant_changed', 'phone_number_changed'] as const
+export const REGISTRY_CHANNELS = ['tenant_changed', 'phone_number_changed', 'tenant_moved'] as const
 export type RegistryChannel = typeof REGISTRY_CHANNELS[number]
 
 type LogFn = (obj: unknown, msg?: string) => void

@@ -4,6 +4,7 @@ import type { Prisma } from '../generated/registry/client.js'
 import type { RegistryClient } from './registry-client.js'
 import type { SecretBox } from '../util/secret-box.js'
 import { buildDatabaseUrl, parseDatabaseUrl } from '../db/pg-admin.js'
+import { ERRORS } from '../errors.js'
 
 export interface ServerRow {
   id: string
@@ -14,6 +15,11 @@ export interface ServerRow {
   adminPasswordEncrypted: string
   connectionBudget: number
   status: string
+  kind: string
+  /** Where the admin connects for DDL (MAINTENANCE_DATABASE unless a BYOD URL named its own). */
+  adminDatabase: string
+  /** BYOD: the organization's own database that holds the tenant (see tenantDatabaseOn). */
+  tenantDatabase: string | null
 }
 
 /** Databases the admin connects to for CREATE/DROP DATABASE and the template lock. */
@@ -27,7 +33,7 @@ export async function adjustTenantCount (tx: Prisma.TransactionClient, serverId:
 export function createServerDirectory (deps: { registry: RegistryClient, secretBox: SecretBox }) {
   const { registry, secretBox } = deps
 
-  function adminUrl (server: ServerRow, database = MAINTENANCE_DATABASE): string {
+  function adminUrl (server: ServerRow, database = server.adminDatabase): string {
     return buildDatabaseUrl({
       host: server.host,
       port: server.port,
@@ -60,13 +66,23 @@ export function createServerDirectory (deps: { registry: RegistryClient, secretB
     return await registry.databaseServer.findUnique({ where: { id } })
   }
 
-  /** The active server with the most free room, measured against its own tenant limit. */
-  async function pickForNewTenant (): Promise<ServerRow> {
-    const servers = await registry.databaseServer.findMany({ where: { status: 'ACTIVE' } })
+  /**
+   * Where a new tenant goes: the active shared server with the most room (share of its tenant limit
+   * used, then bytes held), or the server `pin` names when it is active and has room. Draining,
+   * disabled and BYOD servers take no new tenants.
+   */
+  async function pickForNewTenant (pin?: string): Promise<ServerRow> {
+    if (pin !== undefined) {
+      const pinned = await registry.databaseServer.findUnique({ where: { name: pin } })
+      if (pinned === null) throw new ERRORS.ServerNotFound(pin)
+      if (pinned.status !== 'ACTIVE' || pinned.kind === 'BYOD' || pinned.tenantCount >= pinned.maxTenants) throw new ERRORS.Conflict(`Server ${pin} takes no new tenants (${pinned.status.toLowerCase()}, ${pinned.kind.toLowerCase()}, ${pinned.tenantCount}/${pinned.maxTenants})`)
+      return pinned
+    }
+    const servers = await registry.databaseServer.findMany({ where: { status: 'ACTIVE', kind: 'SHARED' } })
     const open = servers.filter((s) => s.tenantCount < s.maxTenants)
-    open.sort((a, b) => a.tenantCount / a.maxTenants - b.tenantCount / b.maxTenants)
+    open.sort((a, b) => a.tenantCount / a.maxTenants - b.tenantCount / b.maxTenants || Number(a.sizeBytes - b.sizeBytes))
     const best = open[0]
-    if (best === undefined) throw new Error('no active database server has room for a new tenant')
+    if (best === undefined) throw new ERRORS.ServiceUnavailable('No active shared database server has room for a new organization')
     return best
   }
 

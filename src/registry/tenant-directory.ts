@@ -22,6 +22,8 @@ export interface TenantRecord {
   databasePort: number
   databaseUser: string
   databasePasswordEncrypted: string
+  /** Set while a move freezes the tenant's writes (see tenancy/moves/). */
+  writesFrozenAt: Date | null
   createdAt: Date
   /** When a scheduled deletion happens (status DELETION_SCHEDULED). */
   deletionScheduledAt: Date | null

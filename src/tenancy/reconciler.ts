@@ -2,7 +2,8 @@
 // databases, roles or tenant rows that no live request accounts for are removed.
 import type { FastifyBaseLogger } from 'fastify'
 import type { RegistryClient } from '../registry/registry-client.js'
-import type { ServerDirectory } from '../registry/servers.js'
+import type { ServerDirectory, ServerRow } from '../registry/servers.js'
+import { dropTenantDatabaseOn } from './byod/byod-database.js'
 import { dropTenantDatabase, listTenantObjects } from './tenant-database.js'
 
 export interface ReconcileReport {
@@ -37,11 +38,11 @@ export function createReconciler (deps: { registry: RegistryClient, servers: Ser
     // What each server holds is listed before the registry is read: a sign-up records its request
     // before it creates anything, so whatever is listed is accounted for by the reads that follow.
     // (Read the other way round, a sign-up starting in between would look like an orphan.)
-    const listed: Array<{ adminUrl: string, objects: { databases: string[], roles: string[] } }> = []
+    const listed: Array<{ server: ServerRow, adminUrl: string, objects: { databases: string[], roles: string[] } }> = []
     for (const server of await servers.list()) {
       if (server.status === 'DISABLED') continue
       const adminUrl = servers.adminUrl(server)
-      listed.push({ adminUrl, objects: await listTenantObjects(adminUrl, installationId) })
+      listed.push({ server, adminUrl, objects: await listTenantObjects(adminUrl, installationId) })
     }
 
     // Tenants that are neither active nor owned by a live request point at nothing useful.
@@ -54,15 +55,17 @@ export function createReconciler (deps: { registry: RegistryClient, servers: Ser
       report.staleTenantsRemoved.push(tenant.id)
     }
 
-    // A tenant's objects are its own business while it exists: after a restore it lives in another
-    // database and keeps the old one (tenant_<id>) for a grace period, dropped by the restore sweep.
-    const known = new Set((await registry.tenant.findMany({ select: { id: true } })).map((t) => `tenant_${t.id}`))
-    for (const { adminUrl, objects } of listed) {
+    // A tenant's objects are its own business while it exists: its role and first database are named
+    // tenant_<id>, and after a restore or a move it may live in another database (databaseName) while
+    // it keeps the old one for a grace period, dropped by the restore or move sweep.
+    const tenants = await registry.tenant.findMany({ select: { id: true, databaseName: true } })
+    const known = new Set(tenants.flatMap((t) => [`tenant_${t.id}`, t.databaseName]))
+    for (const { server, adminUrl, objects } of listed) {
       const withDatabase = new Set(objects.databases)
       for (const name of objects.databases) {
         const tenantId = name.slice('tenant_'.length)
         if (known.has(name) || inFlight.has(tenantId)) continue
-        await dropTenantDatabase(adminUrl, tenantId)
+        await dropTenantDatabaseOn(server, adminUrl, tenantId)
         report.orphanDatabasesDropped.push(name)
       }
       for (const name of objects.roles) {

@@ -16,6 +16,7 @@ import { createSendSweep } from './send-sweep.js'
 import type { DeliveryRetryJob, DeliveryStatus } from './delivery-status.js'
 import type { TelnyxSender } from '../telnyx/sender.js'
 import { createRecurringScheduler } from '../campaigns/recurring-service.js'
+import { isFrozen } from '../../tenancy/moves/write-freeze.js'
 
 export interface MessagingWorkerOptions {
   boss: PgBoss
@@ -40,6 +41,9 @@ export interface MessagingWorkerOptions {
   pollingIntervalSeconds?: number
   now?: () => Date
 }
+
+const PAUSED = 'PAUSED_FOR_MOVE'
+const PAUSE_MS = 2000
 
 export function createMessagingWorker (opts: MessagingWorkerOptions) {
   const { boss, pool, directory, sender, log } = opts
@@ -86,6 +90,7 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
       // a lapsed subscription or a released number meanwhile must stop it or change the sender (the
       // directory hears of changes at once).
       const tenant = await directory.get(job.tenantId)
+      if (isFrozen(tenant)) return PAUSED
       const blocked = sendBlocked(tenant, now())
       if (blocked !== null) return blocked
       const from = tenant.primaryPhoneNumber as string
@@ -106,6 +111,12 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
     }
   }
 
+  // A move is freezing the tenant's writes: what is left of the job goes again in a moment (only
+  // recipients still waiting are claimed then), wherever the tenant lives by then.
+  async function pause (job: SendJob): Promise<void> {
+    await boss.send(SEND_QUEUE, job, { startAfter: new Date(now().getTime() + PAUSE_MS) })
+  }
+
   async function processSendJob (job: SendJob): Promise<void> {
     const tenant = await directory.get(job.tenantId)
     if (tenant.status === 'DELETED') {
@@ -113,6 +124,7 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
       log.warn({ tenantId: job.tenantId, messageId: job.messageId }, 'send job for a deleted organization dropped')
       return
     }
+    if (isFrozen(tenant)) return await pause(job)
     await pool.withTenant(job.tenantId, async (db) => {
       const blocked = sendBlocked(tenant, now())
       if (blocked !== null) return await stopJob(db, job, blocked)
@@ -120,6 +132,7 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
       if (ready.length > 0) {
         await db.message.updateMany({ where: { id: job.messageId, status: { in: ['QUEUED', 'SCHEDULED'] } }, data: { status: 'SENDING' } })
         const stopped = await sendReady(db, job, ready)
+        if (stopped === PAUSED) return await pause(job)
         if (stopped !== null) return await stopJob(db, job, stopped)
       }
       await closeIfDone(db, job.messageId)

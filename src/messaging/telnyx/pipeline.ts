@@ -20,7 +20,7 @@ export interface WebhookStats {
   replyFailures: number
 }
 
-export type WebhookOutcome = InboundResult['outcome'] | 'ignored' | 'status'
+export type WebhookOutcome = InboundResult['outcome'] | 'ignored' | 'status' | 'held'
 
 const newWebhookStats = (): WebhookStats => ({
   received: 0, stored: 0, duplicates: 0, unrouted: 0, ignored: 0, invalid: 0, rejected: 0, statusEvents: 0, replies: 0, replyFailures: 0
@@ -33,6 +33,8 @@ export function createTelnyxPipeline (deps: {
   verifier: TelnyxWebhookVerifier | undefined
   inbound: Pick<InboundService, 'receive'>
   deliveryStatus: Pick<DeliveryStatus, 'handle'>
+  /** A tenant frozen by a move gets the event later, from the registry (src/tenancy/moves/held-webhooks.ts). */
+  hold?: { holdIfFrozen: (event: TelnyxMessageEvent) => Promise<boolean> }
   log: FastifyBaseLogger
 }) {
   const { verifier, inbound, deliveryStatus, log } = deps
@@ -75,10 +77,12 @@ export function createTelnyxPipeline (deps: {
       stats.ignored++
       return 'ignored'
     }
+    // A tenant frozen by a move gets the event later, from the registry: accepted all the same.
+    if (await deps.hold?.holdIfFrozen(parsed.event) === true) return 'held'
     return await dispatch(parsed.event)
   }
 
-  return { handle, stats }
+  return { handle, dispatch, stats }
 }
 
 function isReceived (event: TelnyxMessageEvent): event is MessageReceivedEvent {

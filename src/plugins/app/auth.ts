@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { createAuthService, type AccessClaims, type AuthService } from '../../auth/auth-service.js'
 import { ERRORS } from '../../errors.js'
 import type { TenantRecord } from '../../registry/tenant-directory.js'
+import { assertWritable } from '../../tenancy/moves/write-freeze.js'
 
 export const JWT_ISSUER = 'church-sms'
 export const JWT_AUDIENCE = 'church-sms-api'
@@ -73,6 +74,8 @@ async function authPlugin (app: FastifyInstance): Promise<void> {
     if (tenant.status === 'DELETED') throw new ERRORS.TenantDeleted()
     // During the grace period before deletion admins still sign in, read and export; sending is refused.
     if (tenant.status !== 'ACTIVE' && tenant.status !== 'DELETION_SCHEDULED') throw new ERRORS.TenantNotReady()
+    // A move is freezing this tenant's writes: 503 with Retry-After; reads go on.
+    assertWritable(tenant, request.method)
     request.claims = claims
     request.tenant = tenant
     request.log = request.log.child({ tenantId: tenant.id })

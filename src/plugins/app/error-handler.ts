@@ -38,7 +38,7 @@ async function errorHandler (app: FastifyInstance): Promise<void> {
       request.log.info({ code, statusCode, message }, 'request rejected')
     }
     if (statusCode === 429 && reply.getHeader('retry-after') === undefined && error.code === 'TOO_MANY_ATTEMPTS') reply.header('retry-after', '60')
-    if (statusCode === 503 && reply.getHeader('retry-after') === undefined) reply.header('retry-after', '5')
+    if (statusCode === 503 && reply.getHeader('retry-after') === undefined) reply.header('retry-after', error.code === 'TENANT_MOVING' ? '1' : '5')
     // Some client errors carry more for the caller, e.g. the organizations to choose from.
     const details = statusCode < 500 ? (error as { details?: Record<string, unknown> }).details : undefined
     void reply.status(statusCode).send({ ...details, statusCode, code, message, requestId: String(request.id) })

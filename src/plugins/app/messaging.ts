@@ -39,7 +39,7 @@ async function messagingPlugin (app: FastifyInstance): Promise<void> {
   const routes = app.phoneRoutes
   const inbound = createInboundService({ routes, pool: app.pool, directory: app.directory, sender, log: app.log })
   const deliveryStatus = createDeliveryStatus({ routes, pool: app.pool, boss: app.boss })
-  const pipeline = createTelnyxPipeline({ verifier, inbound, deliveryStatus, log: app.log })
+  const pipeline = createTelnyxPipeline({ verifier, inbound, deliveryStatus, hold: app.webhookHold, log: app.log })
   app.decorate('telnyx', { sender, verifier })
   app.decorate('telnyxWebhooks', pipeline)
   app.decorate('webhookStats', pipeline.stats)
@@ -50,4 +50,4 @@ async function messagingPlugin (app: FastifyInstance): Promise<void> {
   app.decorate('broadcasts', createBroadcastService({ boss: app.boss }))
 }
 
-export default fp(messagingPlugin, { name: 'messaging', dependencies: ['tenancy', 'jobs'] })
+export default fp(messagingPlugin, { name: 'messaging', dependencies: ['tenancy', 'jobs', 'moves'] })

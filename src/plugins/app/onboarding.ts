@@ -32,6 +32,7 @@ async function onboardingPlugin (app: FastifyInstance, opts: OnboardingOptions):
   })
   const provisioning = createProvisioningService({
     registry,
+    audit: app.audit,
     servers,
     tenants: app.tenants,
     pool: app.pool,

@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../../config.js'
 import { latestVersion, loadMigrations, MIGRATION_SETS, migrateUp, type Migration } from '../../db/migrator.js'
+import { createAuditLog } from '../../registry/audit-log.js'
 import { startRegistryChanges, type RegistryChanges } from '../../registry/registry-changes.js'
 import { withClient, withDatabase } from '../../db/pg-admin.js'
 import { createRegistryClient, type RegistryClient } from '../../registry/registry-client.js'
@@ -54,7 +55,7 @@ async function registryPlugin (app: FastifyInstance, opts: RegistryPluginOptions
   if (migrated.applied.length > 0) app.log.info({ applied: migrated.applied }, 'registry migrated')
 
   const registry = createRegistryClient(databaseUrl)
-  const secretBox = createSecretBox({ keyId: config.secrets.encryptionKeyId, key: config.secrets.encryptionKey })
+  const secretBox = createSecretBox({ keyId: config.secrets.encryptionKeyId, key: config.secrets.encryptionKey, previousKeys: config.secrets.previousEncryptionKeys })
   const servers = createServerDirectory({ registry, secretBox })
   app.decorate('config', config)
   app.decorate('registry', registry)
@@ -77,11 +78,17 @@ async function registryPlugin (app: FastifyInstance, opts: RegistryPluginOptions
   app.decorate('installationId', installation.id)
 
   const defaultServerUrl = config.tenantDatabaseUrl ?? withDatabase(databaseUrl, MAINTENANCE_DATABASE)
-  await servers.upsertFromUrl('default', defaultServerUrl, config.pool.connectionBudget)
+  const known = await registry.databaseServer.findUnique({ where: { name: 'default' } })
+  const defaultServer = await servers.upsertFromUrl('default', defaultServerUrl, config.pool.connectionBudget)
+  // The first start adds the configured server: audited like any other server added.
+  if (known === null) {
+    await createAuditLog({ registry }).record({ actor: 'startup', action: 'server.added', serverId: defaultServer.id, after: { name: 'default', host: defaultServer.host, port: defaultServer.port, kind: 'SHARED', from: 'configuration' } })
+  }
 
   const templates: Record<string, string> = {}
   for (const server of await servers.list()) {
-    if (server.status !== 'ACTIVE') continue
+    // An organization's own server holds one tenant and no template (its schema comes from the migrator).
+    if (server.status !== 'ACTIVE' || server.kind === 'BYOD') continue
     const status = await ensureTemplate(servers.adminUrl(server), tenantMigrations, { migrate: opts.migrateTemplates })
     if (status.applied.length > 0) app.log.info({ server: server.name, applied: status.applied }, 'tenant template migrated')
     templates[server.id] = status.version

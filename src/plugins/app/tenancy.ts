@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import { closeAdminPools } from '../../db/pg-admin.js'
 import type { FastifyInstance } from 'fastify'
 import { createRouteCache, type RouteCache } from '../../registry/phone-routes.js'
+import { createAuditLog, type AuditLog } from '../../registry/audit-log.js'
 import { createTenantDirectory, type TenantDirectory } from '../../registry/tenant-directory.js'
 import { createTenantStore, type TenantStore } from '../../registry/tenants.js'
 import { createTenantPool, type TenantPool } from '../../tenancy/tenant-pool.js'
@@ -15,6 +16,7 @@ declare module 'fastify' {
     phoneRoutes: RouteCache
     tenants: TenantStore
     pool: TenantPool
+    audit: AuditLog
   }
 }
 
@@ -47,7 +49,14 @@ async function tenancyPlugin (app: FastifyInstance): Promise<void> {
   app.decorate('phoneRoutes', phoneRoutes)
   app.decorate('tenants', createTenantStore({ registry, directory }))
   app.decorate('pool', pool)
+  app.decorate('audit', createAuditLog({ registry }))
+  // Servers added or changed by another process get their connection budget here.
+  const timer = setInterval(() => {
+    servers.list().then((rows) => { for (const s of rows) budgets.set(s.id, s.connectionBudget) }, () => {})
+  }, config.reconcileIntervalMs)
+  timer.unref()
   app.addHook('onClose', async () => {
+    clearInterval(timer)
     await pool.close()
     await closeAdminPools()
   })

@@ -11,4 +11,7 @@ export default async function operatorRoutes (app: FastifyInstance): Promise<voi
   await app.register(import('./outbox.js'))
   await app.register(import('./platform-backups.js'))
   await app.register(import('./platform-deletions.js'))
+  await app.register(import('./servers.js'))
+  await app.register(import('./moves.js'))
+  await app.register(import('./byod.js'))
 }

@@ -61,7 +61,8 @@ async function templateVersion (servers: PlanDeps['servers'], server: ServerRow,
 
 export async function planFleetRun (deps: PlanDeps, migrations: Migration[], request: FleetRequest): Promise<FleetPlan> {
   const options = resolveOptions(request, migrations)
-  const active = (await deps.servers.list()).filter((s) => s.status === 'ACTIVE')
+  // BYOD servers keep no template: their one tenant is migrated like any other, in its group.
+  const active = (await deps.servers.list()).filter((s) => s.status === 'ACTIVE' && s.kind !== 'BYOD')
   const servers: PlanServer[] = []
   for (const server of active) {
     const version = await templateVersion(deps.servers, server, migrations)

@@ -23,6 +23,9 @@ export interface VerifyDeps {
 
 const LEDGER_SQL = 'SELECT version, checksum FROM migrator.applied ORDER BY version'
 
+// Grants and schema privileges name roles, which differ on an organization's own server.
+const structure = (lines: string[]): string[] => lines.filter((l) => !l.startsWith('grant ') && !l.startsWith('schema '))
+
 function ledgerProblems (applied: Array<{ version: string, checksum: string }>, migrations: Migration[]): string[] {
   try {
     pendingFiles(applied, migrations, 'up', migrations.at(-1)?.version ?? 'none')
@@ -35,7 +38,12 @@ function ledgerProblems (applied: Array<{ version: string, checksum: string }>, 
 export async function verifyFleet (deps: VerifyDeps, options: { concurrency?: number } = {}): Promise<VerifyReport> {
   const started = Date.now()
   const servers = new Map<string, { row: ServerRow, version: string, print: Fingerprint, problems: string[] }>()
+  const byod = new Map<string, ServerRow>()
   for (const row of await deps.servers.list()) {
+    if (row.kind === 'BYOD') {
+      byod.set(row.id, row)
+      continue
+    }
     const client = await connect(withDatabase(deps.servers.adminUrl(row), TEMPLATE_DATABASE)).catch(() => undefined)
     if (client === undefined) continue
     try {
@@ -54,6 +62,11 @@ export async function verifyFleet (deps: VerifyDeps, options: { concurrency?: nu
   for (const [, s] of servers) if (s.problems.length > 0) drifted.push({ tenantId: TEMPLATE_DATABASE, server: s.row.name, version: s.version, problems: s.problems })
 
   async function check (tenant: typeof tenants[number]): Promise<void> {
+    const own = byod.get(tenant.serverId)
+    if (own !== undefined) {
+      await checkOwnServer(tenant, own)
+      return
+    }
     const server = servers.get(tenant.serverId)
     if (server === undefined) {
       drifted.push({ tenantId: tenant.id, server: tenant.serverId, version: tenant.schemaVersion, problems: ['its server has no reachable template'] })
@@ -79,6 +92,31 @@ export async function verifyFleet (deps: VerifyDeps, options: { concurrency?: nu
       }
     } catch (error) {
       drifted.push({ tenantId: tenant.id, server: server.row.name, version: tenant.schemaVersion, problems: [`cannot check: ${(error as Error).message}`] })
+    } finally {
+      release()
+    }
+  }
+
+  // A tenant on its organization's own server has no template beside it: compared with any template
+  // at its version, structure only (its tables belong to the organization's role, not our group).
+  async function checkOwnServer (tenant: typeof tenants[number], row: ServerRow): Promise<void> {
+    const release = await deps.pool.borrow(tenant.serverId)
+    try {
+      const client = await connect(deps.servers.adminUrl(row, tenant.databaseName), 'church-sms-verify')
+      try {
+        const applied = (await client.query(LEDGER_SQL)).rows
+        const version = versionOf(applied)
+        const problems = ledgerProblems(applied, deps.migrations)
+        if (version !== tenant.schemaVersion) problems.push(`registry says ${tenant.schemaVersion}, its ledger ${version}`)
+        const reference = [...servers.values()].find((s) => s.version === version)
+        if (reference === undefined) problems.push(`no template at ${version} to compare its schema with`)
+        else problems.push(...diffLines(structure(reference.print.lines), structure((await fingerprint(client)).lines)).map((l) => `schema ${l}`))
+        if (problems.length > 0) drifted.push({ tenantId: tenant.id, server: row.name, version, problems })
+      } finally {
+        await client.end().catch(() => {})
+      }
+    } catch (error) {
+      drifted.push({ tenantId: tenant.id, server: row.name, version: tenant.schemaVersion, problems: [`cannot check: ${(error as Error).message}`] })
     } finally {
       release()
     }

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "DatabaseServer" DROP COLUMN "adminDatabase",
+DROP COLUMN "tenantDatabase";
