@@ -6,6 +6,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import swagger from './plugins/external/swagger.js'
+import protection from './plugins/external/protection.js'
+import textGuard from './plugins/app/text-guard.js'
+import rateLimits from './plugins/app/rate-limits.js'
 import errorHandler from './plugins/app/error-handler.js'
 import registry from './plugins/app/registry.js'
 import tenancy, { type TenancyOptions } from './plugins/app/tenancy.js'
@@ -41,6 +44,9 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const app = Fastify({
     logger,
     bodyLimit: 1024 * 1024,
+    // Slow or oversized requests are cut off instead of holding a connection (Node answers 431 / 408).
+    http: { maxHeaderSize: config.protection.maxHeaderBytes },
+    requestTimeout: config.protection.requestTimeoutMs,
     // Client IPs drive login rate limits: X-Forwarded-For is believed only from configured proxies.
     // (A hop count is valid at run time though Fastify's types only list the other forms.)
     trustProxy: config.trustProxy as boolean | string | string[],
@@ -56,8 +62,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   app.addHook('onRequest', async (request, reply) => { void reply.header('x-request-id', request.id) })
 
   await app.register(swagger)
+  await app.register(protection, { config })
   await app.register(errorHandler)
+  await app.register(textGuard)
   await app.register(registry, { config })
+  await app.register(rateLimits)
   await app.register(tenancy, options.tenancy ?? {})
   await app.register(auth)
   await app.register(healthRoutes)

@@ -6,8 +6,9 @@ import { errorResponses } from '../schemas/common.js'
 import { IdempotencyHeadersSchema, LoginBodySchema, RefreshBodySchema, RegisterBodySchema, TenantSelectionSchema, TokenPairSchema } from '../schemas/auth.js'
 
 const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // A coarse per-IP ceiling on every auth route; login failures are limited per email and IP as well.
-  await app.register(rateLimit, { max: 60, timeWindow: '1 minute' })
+  // A per-IP ceiling on every public auth route, counted in the registry so it holds across processes;
+  // sign-in attempts are limited per email and IP as well.
+  await app.register(rateLimit, app.publicRateLimit(app.config.protection.ratePerMinute))
 
   app.post('/api/auth/register', {
     schema: {

@@ -6,6 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { errorResponses } from '../schemas/common.js'
 import { ERRORS } from '../errors.js'
+import { cleanStrings } from '../util/storable-text.js'
 import { parseTelnyxEvent, WebhookSignatureError, type TelnyxEvent } from '../messaging/telnyx/webhook.js'
 
 const BODY_LIMIT = 1024 * 1024
@@ -23,7 +24,8 @@ const telnyxWebhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const stats = app.webhookStats
     stats.received++
-    const event = await verified(request.body, request.headers)
+    // The carrier's text may hold what PostgreSQL cannot store (NUL, broken surrogates): cleaned, not refused.
+    const event = cleanStrings(await verified(request.body, request.headers))
     const parsed = parseTelnyxEvent(event)
     if (!parsed.ok) {
       if (parsed.reason.startsWith('unsupported event_type')) {

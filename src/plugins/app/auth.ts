@@ -37,6 +37,7 @@ async function authPlugin (app: FastifyInstance): Promise<void> {
   })
   app.decorate('auth', createAuthService({
     registry: app.registry,
+    counters: app.rateLimitCounters,
     directory: app.directory,
     pool: app.pool,
     signAccessToken: (claims) => app.jwt.sign({ ...claims }),
@@ -118,4 +119,4 @@ export function claimsOf (request: FastifyRequest): AccessClaims & { tenant: Ten
   return { ...request.claims, tenant: request.tenant }
 }
 
-export default fp(authPlugin, { name: 'auth', dependencies: ['tenancy'] })
+export default fp(authPlugin, { name: 'auth', dependencies: ['tenancy', 'rate-limits'] })
