@@ -9,6 +9,7 @@ import swagger from './plugins/external/swagger.js'
 import protection from './plugins/external/protection.js'
 import textGuard from './plugins/app/text-guard.js'
 import rateLimits from './plugins/app/rate-limits.js'
+import metrics, { metricsRoutes } from './plugins/app/metrics.js'
 import errorHandler from './plugins/app/error-handler.js'
 import registry from './plugins/app/registry.js'
 import tenancy, { type TenancyOptions } from './plugins/app/tenancy.js'
@@ -64,6 +65,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(swagger)
   await app.register(protection, { config })
   await app.register(errorHandler)
+  await app.register(metrics)
   await app.register(textGuard)
   await app.register(registry, { config })
   await app.register(rateLimits)
@@ -85,6 +87,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(telnyxWebhookRoutes)
   await app.register(webhookStatsRoutes)
   await app.register(stripeWebhookRoutes)
+  await app.register(metricsRoutes)
   await app.ready()
   return app
 }

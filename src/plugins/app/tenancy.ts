@@ -4,7 +4,8 @@ import fp from 'fastify-plugin'
 import { closeAdminPools } from '../../db/pg-admin.js'
 import type { FastifyInstance } from 'fastify'
 import { createBilling, type Billing } from '../../billing/billing-service.js'
-import { createProvisioningService, type ProvisioningService, type ProvisioningStep } from '../../onboarding/sign-up.js'
+import { provisioningTimer } from '../../metrics/metrics.js'
+import { createProvisioningService, PROVISIONING_STEPS, type ProvisioningService, type ProvisioningStep } from '../../onboarding/sign-up.js'
 import { createReconciler, type Reconciler } from '../../tenancy/reconciler.js'
 import { createTenantDirectory, type TenantDirectory } from '../../registry/tenant-directory.js'
 import { createTenantPool, type TenantPool } from '../../tenancy/tenant-pool.js'
@@ -35,7 +36,8 @@ async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promi
     connectionsPerClient: config.pool.connectionsPerClient,
     idleMs: config.pool.idleMs,
     resolve: async (tenantId: string) => await directory.connectionInfo(tenantId),
-    log: app.log
+    log: app.log,
+    onMiss: (serverId, ms) => { app.metrics.poolMiss(serverId, ms / 1000) }
   })
   const billing = createBilling({
     secretKey: config.stripe.secretKey,
@@ -55,7 +57,8 @@ async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promi
     expectedTenantVersion: app.readiness.expectedTenantVersion,
     installationId: app.installationId,
     log: app.log,
-    afterStep: opts.afterProvisioningStep
+    afterStep: opts.afterProvisioningStep,
+    observer: provisioningTimer(app.metrics, PROVISIONING_STEPS)
   })
   const reconciler = createReconciler({ registry, servers, provisioning, installationId: app.installationId, log: app.log })
   app.decorate('directory', directory)
@@ -76,4 +79,4 @@ async function tenancyPlugin (app: FastifyInstance, opts: TenancyOptions): Promi
   })
 }
 
-export default fp(tenancyPlugin, { name: 'tenancy', dependencies: ['registry'] })
+export default fp(tenancyPlugin, { name: 'tenancy', dependencies: ['registry', 'metrics'] })

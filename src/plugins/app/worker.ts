@@ -42,7 +42,8 @@ async function workerPlugin (app: FastifyInstance): Promise<void> {
     sender,
     log: app.log,
     ratePerSecondPerNumber: config.messaging.ratePerSecond,
-    quietHours: { start: config.messaging.quietHoursStart, end: config.messaging.quietHoursEnd }
+    quietHours: { start: config.messaging.quietHoursStart, end: config.messaging.quietHoursEnd },
+    onOutcomes: (outcomes) => { app.metrics.sendOutcomes(outcomes) }
   })
   app.decorate('boss', boss)
   app.decorate('broadcasts', createBroadcastService({ boss }))
