@@ -8,9 +8,10 @@ import { loggerOptions } from './logger.js'
 import swagger from './plugins/external/swagger.js'
 import protection from './plugins/external/protection.js'
 import textGuard from './plugins/app/text-guard.js'
+import commonResponses from './plugins/app/common-responses.js'
 import rateLimits from './plugins/app/rate-limits.js'
 import metrics, { metricsRoutes } from './plugins/app/metrics.js'
-import errorHandler from './plugins/app/error-handler.js'
+import errorHandler, { frameworkErrors } from './plugins/app/error-handler.js'
 import registry from './plugins/app/registry.js'
 import tenancy, { type TenancyOptions } from './plugins/app/tenancy.js'
 import auth from './plugins/app/auth.js'
@@ -48,6 +49,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // Slow or oversized requests are cut off instead of holding a connection (Node answers 431 / 408).
     http: { maxHeaderSize: config.protection.maxHeaderBytes },
     requestTimeout: config.protection.requestTimeoutMs,
+    frameworkErrors,
     // Client IPs drive login rate limits: X-Forwarded-For is believed only from configured proxies.
     // (A hop count is valid at run time though Fastify's types only list the other forms.)
     trustProxy: config.trustProxy as boolean | string | string[],
@@ -67,6 +69,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(errorHandler)
   await app.register(metrics)
   await app.register(textGuard)
+  await app.register(commonResponses)
   await app.register(registry, { config })
   await app.register(rateLimits)
   await app.register(tenancy, options.tenancy ?? {})

@@ -36,7 +36,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => await app.auth.refresh(request.body.refreshToken))
 
   app.post('/api/auth/logout', {
-    schema: { tags: ['auth'], body: RefreshBodySchema, response: { 204: Type.Null(), ...errorResponses(400, 401) } }
+    schema: { tags: ['auth'], body: RefreshBodySchema, response: { 204: Type.Null(), ...errorResponses(400, 401, 429) } }
   }, async (request, reply) => {
     await app.auth.logout(request.body.refreshToken)
     return await reply.status(204).send(null)

@@ -49,3 +49,14 @@ t.test('webhooks are shed only past the factor', async (t) => {
   t.ok(shouldShed('/webhooks/stripe', 'heapUsedBytes', 2500, limits))
   t.notOk(shouldShed('/ready', 'heapUsedBytes', 1e12, limits))
 })
+
+t.test('router refusals use the error shape and do not echo the URL', async (t) => {
+  const app = await build(t)
+  const long = await app.inject({ url: `/api/members/${'x'.repeat(300)}` })
+  t.equal(long.statusCode, 414)
+  t.match(long.json(), { statusCode: 414, code: 'PATH_PARAMETER_TOO_LONG', requestId: String })
+  t.notMatch(long.body, /xxxx/)
+  const bad = await app.inject({ url: '/api/members/%E0%A4%A' })
+  t.equal(bad.statusCode, 400)
+  t.match(bad.json(), { code: 'BAD_URL' })
+})

@@ -9,7 +9,7 @@ import type { Config } from '../../config.js'
 import { ERRORS } from '../../errors.js'
 
 export const RETRY_AFTER_SECONDS = 5
-const NEVER_SHED = new Set(['/health', '/ready', '/metrics'])
+export const NEVER_SHED = new Set(['/health', '/ready', '/metrics'])
 
 type Measure = 'eventLoopDelay' | 'heapUsedBytes' | 'rssBytes' | string
 
