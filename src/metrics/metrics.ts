@@ -43,7 +43,10 @@ export function createMetrics () {
   const perServer = (name: string, help: string, pick: (s: { clients: number, connectionCap: number, openConnections: number }) => number): void => {
     // eslint-disable-next-line no-new
     new Gauge({
-      name, help, labelNames: ['server'], registers: [registry],
+      name,
+      help,
+      labelNames: ['server'],
+      registers: [registry],
       collect () {
         this.reset()
         for (const [server, s] of Object.entries(sources.pool?.().servers ?? {})) this.set({ server }, pick(s))
@@ -61,7 +64,10 @@ export function createMetrics () {
 
   // eslint-disable-next-line no-new
   new Counter({
-    name: 'telnyx_webhook_events_total', help: 'Telnyx webhook events by outcome', labelNames: ['outcome'], registers: [registry],
+    name: 'telnyx_webhook_events_total',
+    help: 'Telnyx webhook events by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
     collect () {
       const s = sources.webhooks?.()
       if (s === undefined) return
@@ -72,7 +78,10 @@ export function createMetrics () {
   })
   // eslint-disable-next-line no-new
   new Gauge({
-    name: 'queue_depth', help: 'Jobs waiting in each queue', labelNames: ['queue'], registers: [registry],
+    name: 'queue_depth',
+    help: 'Jobs waiting in each queue',
+    labelNames: ['queue'],
+    registers: [registry],
     async collect () {
       const depths = await sources.queueDepth?.().catch(() => undefined)
       this.reset()

@@ -47,7 +47,8 @@ t.test('every operation of the OpenAPI document under generated input', async (t
     const headerArb = fc.record(Object.fromEntries(params.filter((p) => p.in === 'header').map((p) => [p.name, fc.oneof(valid(p.schema, known), interestingStrings(known).filter((s) => /^[\t\x20-\x7e]*$/.test(s)))])), { requiredKeys: [] })
     const bodyArb: fc.Arbitrary<unknown> = json !== undefined
       ? fc.oneof(valid(json, known), invalid(json, known))
-      : webhook ? fc.oneof(fc.jsonValue({ maxDepth: 4 }), telnyxLike(fc, known, a.number))
+      : webhook
+        ? fc.oneof(fc.jsonValue({ maxDepth: 4 }), telnyxLike(fc, known, a.number))
         : path === '/api/members/import' ? fc.string({ maxLength: 300 }).map((csv) => `firstName,lastName,phone\n${csv}`) : fc.constant(undefined)
     const requestArb = fc.record({
       actor: fc.constantFrom(...(webhook ? ['none' as const] : ACTORS)),

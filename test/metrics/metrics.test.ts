@@ -36,8 +36,14 @@ t.test('sign-ups, the pool, webhooks and sends are counted; no secret or message
   const stream = new Writable({ write (chunk: Buffer, _enc, done) { lines.push(chunk.toString()); done() } })
   let failNext = false
   const app = await buildApp(await testConfig({
-    LOG_LEVEL: 'debug', WORKER_ENABLED: 'true', TELNYX_API_KEY: 'KEY_test_0123456789', TELNYX_PUBLIC_KEY: signer.publicKeyBase64,
-    TELNYX_BASE_URL: fake.baseUrl, MESSAGE_RATE_PER_SECOND: '0', QUIET_HOURS_START: '0', QUIET_HOURS_END: '0'
+    LOG_LEVEL: 'debug',
+    WORKER_ENABLED: 'true',
+    TELNYX_API_KEY: 'KEY_test_0123456789',
+    TELNYX_PUBLIC_KEY: signer.publicKeyBase64,
+    TELNYX_BASE_URL: fake.baseUrl,
+    MESSAGE_RATE_PER_SECOND: '0',
+    QUIET_HOURS_START: '0',
+    QUIET_HOURS_END: '0'
   }), {
     logger: { stream },
     tenancy: { afterProvisioningStep: (step) => { if (failNext && step === 'DATABASE_CREATED') { failNext = false; throw new Error('injected') } } }

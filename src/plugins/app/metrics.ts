@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { operatorGuard } from '../../auth/operator-token.js'
 import { createMetrics, type Metrics } from '../../metrics/metrics.js'
-import { DELIVERY_RETRY_QUEUE, SEND_QUEUE } from '../../messaging/send-queue.js'
+import { DELIVERY_RETRY_QUEUE, SEND_QUEUE } from '../../messaging/sending/send-queue.js'
 import { errorResponses } from '../../schemas/common.js'
 
 declare module 'fastify' {
