@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { getHeapStatistics } from 'node:v8'
 
 export interface Config {
   env: 'production' | 'development' | 'test'
@@ -51,6 +52,17 @@ export interface Config {
     loginWindowMs: number
   }
   worker: { enabled: boolean }
+  /** Load shedding (under-pressure; 0 disables a check), public rate limits and request size limits. */
+  protection: {
+    ratePerMinute: number
+    maxEventLoopDelayMs: number
+    maxHeapBytes: number
+    maxRssBytes: number
+    /** Webhooks are shed last: only once a measure passes this multiple of its limit. */
+    webhookPressureFactor: number
+    maxHeaderBytes: number
+    requestTimeoutMs: number
+  }
   reconcileIntervalMs: number
   /** Outbound sending: per-number rate (0 = unlimited) and quiet hours in the recipient's local time. */
   messaging: { ratePerSecond: number, quietHoursStart: number, quietHoursEnd: number }
@@ -208,6 +220,16 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
       loginWindowMs: int('LOGIN_WINDOW_MS', 15 * 60_000, 1000, 86_400_000)
     },
     worker: { enabled: bool('WORKER_ENABLED', true) },
+    protection: {
+      ratePerMinute: int('RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
+      maxEventLoopDelayMs: int('PRESSURE_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+      // By default shed before V8 runs out of heap (its limit depends on the machine and --max-old-space-size).
+      maxHeapBytes: int('PRESSURE_MAX_HEAP_MB', Math.floor(getHeapStatistics().heap_size_limit * 0.9 / 1048576), 0, 1_000_000) * 1048576,
+      maxRssBytes: int('PRESSURE_MAX_RSS_MB', 0, 0, 1_000_000) * 1048576,
+      webhookPressureFactor: int('PRESSURE_WEBHOOK_FACTOR', 2, 1, 1_000_000),
+      maxHeaderBytes: int('MAX_HEADER_BYTES', 16_384, 1024, 1_048_576),
+      requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000)
+    },
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5 * 60_000, 1000, 86_400_000),
     messaging: {
       ratePerSecond: int('MESSAGE_RATE_PER_SECOND', 1, 0, 10_000),

@@ -6,6 +6,7 @@ import type { TenantDirectory } from '../registry/tenant-directory.js'
 import type { TenantPool, TenantPrismaClient } from '../tenancy/tenant-pool.js'
 import { ERRORS } from '../errors.js'
 import type { Config } from '../config.js'
+import type { RateLimitCounters } from '../registry/rate-limit-counters.js'
 import { createAttemptLimiter } from './attempt-limiter.js'
 import { hashEmail, normalizeEmail } from './email.js'
 import { burnVerify, verifyPassword } from './password.js'
@@ -16,7 +17,8 @@ export interface TokenPair { tenantId: string, email: string, accessToken: strin
 export interface Organization { tenantId: string, name: string }
 
 export interface AuthDeps {
-  registry: Pick<RegistryClient, 'adminEmailIndex' | '$queryRaw' | '$executeRaw'>
+  registry: Pick<RegistryClient, 'adminEmailIndex'>
+  counters: RateLimitCounters
   directory: TenantDirectory
   pool: TenantPool
   signAccessToken: (claims: AccessClaims) => string
@@ -40,7 +42,7 @@ function unknownTenantIsInvalidToken (error: unknown): never {
 
 export function createAuthService (deps: AuthDeps) {
   const { registry, directory, pool, settings } = deps
-  const limiter = createAttemptLimiter({ registry, max: settings.loginMaxAttempts, windowMs: settings.loginWindowMs })
+  const limiter = createAttemptLimiter({ counters: deps.counters, max: settings.loginMaxAttempts, windowMs: settings.loginWindowMs })
 
   async function issueTokens (db: TenantPrismaClient, tenantId: string, admin: { id: string, email: string, role: string }): Promise<TokenPair> {
     const refresh = await createRefreshToken(db, tenantId, admin.id, settings.refreshTokenTtlDays)
@@ -70,13 +72,10 @@ export function createAuthService (deps: AuthDeps) {
   async function login (input: { email: string, password: string, tenantId?: string }, ip: string): Promise<TokenPair> {
     const emailHash = hashEmail(deps.emailHashKey, normalizeEmail(input.email))
     const keys = [`email:${emailHash}`, `ip:${ip}`]
-    if (await limiter.blocked(keys)) throw new ERRORS.TooManyAttempts()
+    if (!await limiter.attempt(keys)) throw new ERRORS.TooManyAttempts()
     const matches = await matchingOrganizations(emailHash, input.password, input.tenantId)
-    if (matches.length === 0) {
-      await limiter.fail(keys)
-      throw new ERRORS.InvalidCredentials()
-    }
-    await limiter.reset(keys[0] as string)
+    if (matches.length === 0) throw new ERRORS.InvalidCredentials()
+    await limiter.succeeded(keys)
     if (matches.length > 1) throw new TenantSelectionRequired(matches.map((m) => ({ tenantId: m.tenantId, name: m.name })))
     const match = matches[0] as typeof matches[number]
     if (match.status === 'SUSPENDED') throw new ERRORS.TenantSuspended()

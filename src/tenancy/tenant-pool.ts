@@ -27,6 +27,8 @@ export interface TenantPoolOptions<C> {
   createClient?: (info: TenantConnectionInfo, pool: pg.Pool) => C
   disposeClient?: (client: C) => Promise<void>
   log?: PoolLogger
+  /** Told how long each miss took to open its client (metrics). */
+  onMiss?: (serverId: string, ms: number) => void
 }
 
 /** The part of pg.Pool a lease hands out: plain queries, no ending or reconfiguring the pool. */
@@ -135,6 +137,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   }
 
   async function build (entry: Entry<C>): Promise<void> {
+    const started = performance.now()
     try {
       // One client per tenant: a successor waits until the retired client has let go of its connections.
       await draining.get(entry.tenantId)?.disposed
@@ -159,6 +162,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
         capacity.markIdle(entry)
         pump()
       }
+      opts.onMiss?.(entry.serverId, performance.now() - started)
       opts.log?.debug({ tenantId: entry.tenantId, serverId: entry.serverId }, 'tenant client opened')
     } catch (error) {
       entry.state = 'gone'

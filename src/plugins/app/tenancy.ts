@@ -31,7 +31,8 @@ async function tenancyPlugin (app: FastifyInstance): Promise<void> {
     connectionsPerClient: config.pool.connectionsPerClient,
     idleMs: config.pool.idleMs,
     resolve: async (tenantId: string) => await directory.connectionInfo(tenantId),
-    log: app.log
+    log: app.log,
+    onMiss: (serverId, ms) => { app.metrics.poolMiss(serverId, ms / 1000) }
   })
   app.decorate('directory', directory)
   app.decorate('phoneRoutes', phoneRoutes)
@@ -43,4 +44,4 @@ async function tenancyPlugin (app: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(tenancyPlugin, { name: 'tenancy', dependencies: ['registry'] })
+export default fp(tenancyPlugin, { name: 'tenancy', dependencies: ['registry', 'metrics'] })

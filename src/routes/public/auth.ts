@@ -5,8 +5,9 @@ import { IdempotencyHeadersSchema, LoginBodySchema, RefreshBodySchema, RegisterB
 import { errorResponses, NoContentSchema } from '../../schemas/common.js'
 
 const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // A coarse per-IP ceiling on every auth route; login failures are limited per email and IP as well.
-  await app.register(rateLimit, { max: 60, timeWindow: '1 minute' })
+  // A per-IP ceiling on every public auth route, counted in the registry so it holds across processes;
+  // sign-in attempts are limited per email and IP as well.
+  await app.register(rateLimit, app.publicRateLimit(app.config.protection.ratePerMinute))
 
   app.post('/api/auth/register', {
     schema: {
@@ -33,7 +34,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => await app.auth.refresh(request.body.refreshToken))
 
   app.post('/api/auth/logout', {
-    schema: { tags: ['auth'], body: RefreshBodySchema, response: { 204: NoContentSchema, ...errorResponses(400, 401) } }
+    schema: { tags: ['auth'], body: RefreshBodySchema, response: { 204: NoContentSchema, ...errorResponses(400, 401, 429) } }
   }, async (request, reply) => {
     await app.auth.logout(request.body.refreshToken)
     return await reply.status(204).send(null)
