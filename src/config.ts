@@ -41,7 +41,10 @@ export interface Config {
   platformAdminToken: string | undefined
   pool: {
     maxClients: number
+    /** Each server's budget for all processes together (the registry row's, for servers added later). */
     connectionBudget: number
+    /** TENANT_POOL_PROCESSES: processes sharing each server's budget; each takes an equal share. */
+    processes: number
     connectionsPerClient: number
     idleMs: number
   }
@@ -177,8 +180,15 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
   else if (trustProxyRaw !== 'false') trustProxy = trustProxyRaw.split(',').map((part) => part.trim()).filter(Boolean)
   const logLevel = str('LOG_LEVEL') ?? 'info'
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent')
-  const maxClients = int('TENANT_POOL_MAX_CLIENTS', 50, 1, 100_000)
   const connectionBudget = int('TENANT_CONNECTION_BUDGET', 100, 1, 10_000)
+  // API instances and workers that hold tenant pools against the same servers each take this share
+  // of every server's budget, so that together they stay within it.
+  const processes = int('TENANT_POOL_PROCESSES', 1, 1, 1000)
+  if (processes > connectionBudget) problems.push('TENANT_POOL_PROCESSES cannot exceed TENANT_CONNECTION_BUDGET (each process needs one connection)')
+  const share = Math.max(1, Math.floor(connectionBudget / processes))
+  // By default as many clients as the process's share of one server's budget keeps warm (one
+  // connection each while idle).
+  const maxClients = int('TENANT_POOL_MAX_CLIENTS', share, 1, 100_000)
   const connectionsPerClient = int('TENANT_CLIENT_CONNECTIONS', 2, 1, 50)
   if (connectionsPerClient > connectionBudget) problems.push('TENANT_CLIENT_CONNECTIONS cannot exceed TENANT_CONNECTION_BUDGET')
 
@@ -212,7 +222,7 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
       trialDays: int('TRIAL_DAYS', 14, 0, 365)
     },
     platformAdminToken,
-    pool: { maxClients, connectionBudget, connectionsPerClient, idleMs: int('TENANT_CLIENT_IDLE_MS', 60_000, 1000, 86_400_000) },
+    pool: { maxClients, connectionBudget, processes, connectionsPerClient, idleMs: int('TENANT_CLIENT_IDLE_MS', 60_000, 1000, 86_400_000) },
     auth: {
       accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
       refreshTokenTtlDays: int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),

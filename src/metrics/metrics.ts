@@ -14,8 +14,12 @@ export interface MetricSources {
 
 export type SendOutcome = 'sent' | 'retry' | 'failed' | 'skipped'
 
-/** Progress of a fleet migration run, as the fleet migrator reports it. */
-export interface FleetProgress { total: number, migrated: number, failed: number, skipped?: number }
+/**
+ * Progress of one fleet migration run, as the fleet migrator reports it: tenants finished (migrated,
+ * already current or failed), failed, and being migrated right now, out of the tenants it planned.
+ */
+export interface FleetProgress { runId: string, total: number, done: number, migrated: number, failed: number, inFlight: number }
+export type FleetResult = 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'INTERRUPTED'
 
 export function createMetrics () {
   const registry = new Registry()
@@ -90,7 +94,9 @@ export function createMetrics () {
   })
   const sendOutcomes = new Counter({ name: 'message_send_outcomes_total', help: 'Outbound message sends by outcome', labelNames: ['outcome'], registers: [registry] })
 
-  const fleetTenants = new Gauge({ name: 'fleet_migration_tenants', help: 'Tenants of the current (or last) fleet migration run by state', labelNames: ['state'], registers: [registry] })
+  const fleetTenants = new Gauge({ name: 'fleet_migration_tenants', help: 'Tenants of the current (or last) fleet migration run by state', labelNames: ['run', 'state'], registers: [registry] })
+  // Only the latest run keeps series: a process that ran many would otherwise export every one forever.
+  let fleetRun: string | undefined
   const fleetRuns = new Counter({ name: 'fleet_migration_runs_total', help: 'Fleet migration runs by result', labelNames: ['result'], registers: [registry] })
 
   return {
@@ -110,13 +116,12 @@ export function createMetrics () {
     /** The small interface a fleet migration run reports through: progress as it goes, then its result. */
     fleet: {
       progress (p: FleetProgress) {
-        fleetTenants.set({ state: 'total' }, p.total)
-        fleetTenants.set({ state: 'migrated' }, p.migrated)
-        fleetTenants.set({ state: 'failed' }, p.failed)
-        fleetTenants.set({ state: 'skipped' }, p.skipped ?? 0)
-        fleetTenants.set({ state: 'remaining' }, Math.max(0, p.total - p.migrated - p.failed - (p.skipped ?? 0)))
+        if (fleetRun !== p.runId) fleetTenants.reset()
+        fleetRun = p.runId
+        const states = { total: p.total, done: p.done, migrated: p.migrated, failed: p.failed, in_flight: p.inFlight, remaining: Math.max(0, p.total - p.done) }
+        for (const [state, value] of Object.entries(states)) fleetTenants.set({ run: p.runId, state }, value)
       },
-      finished (result: 'completed' | 'failed' | 'aborted') { fleetRuns.inc({ result }) }
+      finished (result: FleetResult) { fleetRuns.inc({ result: result.toLowerCase() }) }
     },
     async render (): Promise<string> { return await registry.metrics() },
     contentType: registry.contentType

@@ -102,10 +102,12 @@ t.test('sign-ups, the pool, webhooks and sends are counted; no secret or message
 t.test('fleet runs report progress through app.metrics.fleet', async (t) => {
   const app = await buildApp(await testConfig(), { logger: false })
   t.teardown(async () => { await app.close() })
-  app.metrics.fleet.progress({ total: 10, migrated: 6, failed: 1 })
-  app.metrics.fleet.finished('completed')
+  app.metrics.fleet.progress({ runId: 'r1', total: 10, done: 7, migrated: 6, failed: 1, inFlight: 2 })
+  app.metrics.fleet.progress({ runId: 'r2', total: 4, done: 1, migrated: 1, failed: 0, inFlight: 3 })
+  app.metrics.fleet.finished('SUCCEEDED')
   const metrics = (await app.inject({ url: '/metrics', headers: operator })).body
-  t.equal(value(metrics, 'fleet_migration_tenants{state="remaining"}'), 3)
-  t.equal(value(metrics, 'fleet_migration_tenants{state="failed"}'), 1)
-  t.equal(value(metrics, 'fleet_migration_runs_total{result="completed"}'), 1)
+  t.equal(value(metrics, 'fleet_migration_tenants{run="r2",state="remaining"}'), 3)
+  t.equal(value(metrics, 'fleet_migration_tenants{run="r2",state="in_flight"}'), 3)
+  t.notOk(metrics.includes('run="r1"'), 'only the latest run keeps series')
+  t.equal(value(metrics, 'fleet_migration_runs_total{result="succeeded"}'), 1)
 })

@@ -24,10 +24,12 @@ async function tenancyPlugin (app: FastifyInstance): Promise<void> {
   app.registryChanges.subscribe('tenant_changed', { onChange: directory.invalidate, onListening: directory.setAnnounced })
   const phoneRoutes = createRouteCache({ registry })
   app.registryChanges.subscribe('phone_number_changed', { onChange: phoneRoutes.invalidate, onListening: phoneRoutes.setAnnounced })
-  const budgets = new Map((await servers.list()).map((s) => [s.id, s.connectionBudget]))
+  // A server's budget is for every process together (TENANT_POOL_PROCESSES of them): this one's share.
+  const share = (budget: number): number => Math.max(1, Math.floor(budget / config.pool.processes))
+  const budgets = new Map((await servers.list()).map((s) => [s.id, share(s.connectionBudget)]))
   const pool = createTenantPool({
     maxClients: config.pool.maxClients,
-    connectionBudget: (serverId: string) => budgets.get(serverId) ?? config.pool.connectionBudget,
+    connectionBudget: (serverId: string) => budgets.get(serverId) ?? share(config.pool.connectionBudget),
     connectionsPerClient: config.pool.connectionsPerClient,
     idleMs: config.pool.idleMs,
     resolve: async (tenantId: string) => await directory.connectionInfo(tenantId),
