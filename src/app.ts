@@ -6,7 +6,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import swagger from './plugins/external/swagger.js'
-import errorHandler from './plugins/app/error-handler.js'
+import protection from './plugins/external/protection.js'
+import textGuard from './plugins/app/text-guard.js'
+import commonResponses from './plugins/app/common-responses.js'
+import rateLimits from './plugins/app/rate-limits.js'
+import metrics from './plugins/app/metrics.js'
+import errorHandler, { frameworkErrors } from './plugins/app/error-handler.js'
 import registry from './plugins/app/registry.js'
 import tenancy from './plugins/app/tenancy.js'
 import auth from './plugins/app/auth.js'
@@ -47,6 +52,10 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   const app = Fastify({
     logger,
     bodyLimit: 1024 * 1024,
+    // Slow or oversized requests are cut off instead of holding a connection (Node answers 431 / 408).
+    http: { maxHeaderSize: config.protection.maxHeaderBytes },
+    requestTimeout: config.protection.requestTimeoutMs,
+    frameworkErrors,
     // Client IPs drive login rate limits: X-Forwarded-For is believed only from configured proxies.
     // (A hop count is valid at run time though Fastify's types only list the other forms.)
     trustProxy: config.trustProxy as boolean | string | string[],
@@ -66,10 +75,15 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
 
   // Plugins first, external then ours; each decorates the app with the services the routes use.
   await app.register(swagger)
+  await app.register(protection, { config })
   await app.register(errorHandler)
   // Before any route: every route registered after it must declare its permission.
   await app.register(permissions)
+  await app.register(metrics)
+  await app.register(textGuard)
+  await app.register(commonResponses)
   await app.register(registry, { config, tenantMigrationsDir: options.tenantMigrationsDir, migrateTemplates: options.migrateTemplates })
+  await app.register(rateLimits)
   await app.register(tenancy)
   await app.register(auth)
   await app.register(team)

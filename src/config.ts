@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
+import { getHeapStatistics } from 'node:v8'
 
 export interface Config {
   env: 'production' | 'development' | 'test'
@@ -44,7 +45,10 @@ export interface Config {
   platformAdminToken: string | undefined
   pool: {
     maxClients: number
+    /** Each server's budget for all processes together (the registry row's, for servers added later). */
     connectionBudget: number
+    /** TENANT_POOL_PROCESSES: processes sharing each server's budget; each takes an equal share. */
+    processes: number
     connectionsPerClient: number
     idleMs: number
   }
@@ -55,6 +59,17 @@ export interface Config {
     loginWindowMs: number
   }
   worker: { enabled: boolean }
+  /** Load shedding (under-pressure; 0 disables a check), public rate limits and request size limits. */
+  protection: {
+    ratePerMinute: number
+    maxEventLoopDelayMs: number
+    maxHeapBytes: number
+    maxRssBytes: number
+    /** Webhooks are shed last: only once a measure passes this multiple of its limit. */
+    webhookPressureFactor: number
+    maxHeaderBytes: number
+    requestTimeoutMs: number
+  }
   reconcileIntervalMs: number
   /** Tenant moves: how long the old database is kept, and the pause between announcing and enforcing the freeze. */
   moves: { graceMs: number, settleMs: number }
@@ -215,8 +230,15 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
   else if (trustProxyRaw !== 'false') trustProxy = trustProxyRaw.split(',').map((part) => part.trim()).filter(Boolean)
   const logLevel = str('LOG_LEVEL') ?? 'info'
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent')
-  const maxClients = int('TENANT_POOL_MAX_CLIENTS', 50, 1, 100_000)
   const connectionBudget = int('TENANT_CONNECTION_BUDGET', 100, 1, 10_000)
+  // API instances and workers that hold tenant pools against the same servers each take this share
+  // of every server's budget, so that together they stay within it.
+  const processes = int('TENANT_POOL_PROCESSES', 1, 1, 1000)
+  if (processes > connectionBudget) problems.push('TENANT_POOL_PROCESSES cannot exceed TENANT_CONNECTION_BUDGET (each process needs one connection)')
+  const share = Math.max(1, Math.floor(connectionBudget / processes))
+  // By default as many clients as the process's share of one server's budget keeps warm (one
+  // connection each while idle).
+  const maxClients = int('TENANT_POOL_MAX_CLIENTS', share, 1, 100_000)
   const connectionsPerClient = int('TENANT_CLIENT_CONNECTIONS', 2, 1, 50)
   if (connectionsPerClient > connectionBudget) problems.push('TENANT_CLIENT_CONNECTIONS cannot exceed TENANT_CONNECTION_BUDGET')
 
@@ -252,7 +274,7 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
       trialDays: int('TRIAL_DAYS', 14, 0, 365)
     },
     platformAdminToken,
-    pool: { maxClients, connectionBudget, connectionsPerClient, idleMs: int('TENANT_CLIENT_IDLE_MS', 60_000, 1000, 86_400_000) },
+    pool: { maxClients, connectionBudget, processes, connectionsPerClient, idleMs: int('TENANT_CLIENT_IDLE_MS', 60_000, 1000, 86_400_000) },
     auth: {
       accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
       refreshTokenTtlDays: int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
@@ -260,6 +282,16 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
       loginWindowMs: int('LOGIN_WINDOW_MS', 15 * 60_000, 1000, 86_400_000)
     },
     worker: { enabled: bool('WORKER_ENABLED', true) },
+    protection: {
+      ratePerMinute: int('RATE_LIMIT_PER_MINUTE', 60, 1, 1_000_000),
+      maxEventLoopDelayMs: int('PRESSURE_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+      // By default shed before V8 runs out of heap (its limit depends on the machine and --max-old-space-size).
+      maxHeapBytes: int('PRESSURE_MAX_HEAP_MB', Math.floor(getHeapStatistics().heap_size_limit * 0.9 / 1048576), 0, 1_000_000) * 1048576,
+      maxRssBytes: int('PRESSURE_MAX_RSS_MB', 0, 0, 1_000_000) * 1048576,
+      webhookPressureFactor: int('PRESSURE_WEBHOOK_FACTOR', 2, 1, 1_000_000),
+      maxHeaderBytes: int('MAX_HEADER_BYTES', 16_384, 1024, 1_048_576),
+      requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 60_000, 1000, 3_600_000)
+    },
     reconcileIntervalMs: int('RECONCILE_INTERVAL_MS', 5 * 60_000, 1000, 86_400_000),
     moves: { graceMs: int('MOVE_GRACE_MS', 24 * 3600_000, 0, 90 * 86_400_000), settleMs: int('MOVE_SETTLE_MS', 150, 0, 10_000) },
     messaging: {

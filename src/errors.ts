@@ -15,11 +15,14 @@ export const ERRORS = {
   PayloadTooLarge: define('PAYLOAD_TOO_LARGE', 'Request body is too large', 413),
   Internal: define('INTERNAL_ERROR', 'Internal server error', 500),
   ServiceUnavailable: define<[string]>('SERVICE_UNAVAILABLE', '%s', 503),
+  Overloaded: define('OVERLOADED', 'The service is overloaded, retry shortly', 503),
+  UnstorableText: define<[string]>('UNSTORABLE_TEXT', '%s contains a character that cannot be stored (NUL or an unpaired surrogate)', 400),
 
   // Auth
   Unauthorized: define<[string]>('UNAUTHORIZED', '%s', 401),
   InvalidCredentials: define('INVALID_CREDENTIALS', 'Invalid email or password', 401),
   InvalidRefreshToken: define('INVALID_REFRESH_TOKEN', 'Refresh token is invalid or expired', 401),
+  TooManyRequests: define<[string]>('TOO_MANY_REQUESTS', 'Rate limit exceeded, retry in %s', 429),
   TooManyAttempts: define('TOO_MANY_ATTEMPTS', 'Too many attempts, try again later', 429),
   TenantSelectionRequired: define('TENANT_SELECTION_REQUIRED', 'This email administers several organizations: choose one', 409),
   Forbidden: define<[string]>('FORBIDDEN', '%s', 403),

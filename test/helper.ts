@@ -55,6 +55,8 @@ export async function testConfig (env: Record<string, string> = {}): Promise<Con
     TENANT_DATABASE_URL: await testServerUrl(),
     DATA_DIR: dataDir,
     WORKER_ENABLED: 'false',
+    // Test runs share a few cores: an event loop that lags there must not shed the requests under test.
+    PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...TEST_SECRETS,
     ...env
   })

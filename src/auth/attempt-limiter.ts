@@ -1,39 +1,30 @@
-// Counts failed sign-ins per key (keyed email hash, client IP) over a sliding window, in the registry
-// ("LoginFailure"), so that every API process enforces the same limit: a limit kept in each
-// process's memory would multiply with the number of instances behind the load balancer.
-import type { RegistryClient } from '../registry/registry-client.js'
+// Limits sign-in attempts per key (keyed email hash, client IP) over a fixed window, in the registry's
+// shared counters so that every API process enforces the same limit. The attempt is counted BEFORE the
+// password is checked: counting only failures afterwards let a burst of concurrent guesses all pass the
+// check before the first failure was recorded.
+import type { RateLimitCounters } from '../registry/rate-limit-counters.js'
 
 export interface AttemptLimiter {
-  /** True when any of the keys has reached the limit within the window. */
-  blocked: (keys: string[]) => Promise<boolean>
-  fail: (keys: string[]) => Promise<void>
-  reset: (key: string) => Promise<void>
+  /** Counts an attempt on every key; false when any key is past the limit (the attempt is refused). */
+  attempt: (keys: string[]) => Promise<boolean>
+  /** A successful sign-in: the email's count starts over and the attempt no longer counts for the others. */
+  succeeded: (keys: string[]) => Promise<void>
 }
 
-export function createAttemptLimiter (options: { registry: Pick<RegistryClient, '$queryRaw' | '$executeRaw'>, max: number, windowMs: number }): AttemptLimiter {
-  const { registry, max, windowMs } = options
-  // Rows older than the window count for nothing; they are swept at most once a window per process.
-  let sweptAt = 0
-  const since = (): Date => new Date(Date.now() - windowMs)
-
-  async function sweep (): Promise<void> {
-    if (Date.now() - sweptAt < windowMs) return
-    sweptAt = Date.now()
-    await registry.$executeRaw`DELETE FROM "LoginFailure" WHERE at < ${since()}`
-  }
-
+export function createAttemptLimiter (options: { counters: RateLimitCounters, max: number, windowMs: number, scope?: string }): AttemptLimiter {
+  const { counters, max, windowMs } = options
+  // Each use counts apart (sign-ins, password reset requests) in the one shared counter table.
+  const scope = options.scope ?? 'login'
+  const prefixed = (keys: string[]): string[] => keys.map((key) => `${scope}:${key}`)
   return {
-    async blocked (keys) {
-      const rows = await registry.$queryRaw<Array<{ n: number }>>`
-        SELECT count(*)::int AS n FROM "LoginFailure" WHERE key = ANY(${keys}) AND at > ${since()} GROUP BY key ORDER BY n DESC LIMIT 1`
-      return (rows[0]?.n ?? 0) >= max
+    async attempt (keys) {
+      const hits = await counters.hit(prefixed(keys), windowMs)
+      return hits.every((hit) => hit.count <= max)
     },
-    async fail (keys) {
-      await registry.$executeRaw`INSERT INTO "LoginFailure" (key) SELECT unnest(${keys}::text[])`
-      await sweep()
-    },
-    async reset (key) {
-      await registry.$executeRaw`DELETE FROM "LoginFailure" WHERE key = ${key}`
+    async succeeded (keys) {
+      const [first, ...rest] = prefixed(keys)
+      if (first !== undefined) await counters.reset(first)
+      for (const key of rest) await counters.undo(key)
     }
   }
 }

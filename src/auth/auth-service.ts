@@ -7,6 +7,7 @@ import type { TenantPool, TenantPrismaClient } from '../tenancy/tenant-pool.js'
 import { ERRORS } from '../errors.js'
 import { assertWritable } from '../tenancy/moves/write-freeze.js'
 import type { Config } from '../config.js'
+import type { RateLimitCounters } from '../registry/rate-limit-counters.js'
 import { createAttemptLimiter } from './attempt-limiter.js'
 import { hashEmail, normalizeEmail } from './email.js'
 import { burnVerify, verifyPassword } from './password.js'
@@ -20,6 +21,7 @@ export interface Organization { tenantId: string, name: string }
 
 export interface AuthDeps {
   registry: Pick<RegistryClient, 'adminEmailIndex' | 'tenant' | '$queryRaw' | '$executeRaw'>
+  counters: RateLimitCounters
   directory: TenantDirectory
   pool: TenantPool
   signAccessToken: (claims: AccessClaims) => string
@@ -43,7 +45,7 @@ function unknownTenantIsInvalidToken (error: unknown): never {
 
 export function createAuthService (deps: AuthDeps) {
   const { registry, directory, pool, settings } = deps
-  const limiter = createAttemptLimiter({ registry, max: settings.loginMaxAttempts, windowMs: settings.loginWindowMs })
+  const limiter = createAttemptLimiter({ counters: deps.counters, max: settings.loginMaxAttempts, windowMs: settings.loginWindowMs })
 
   /** Every access token is made here: the role and the two-factor state are read fresh from the database. */
   async function accessToken (db: TenantPrismaClient, tenantId: string, admin: { id: string, role: string }): Promise<string> {
@@ -81,13 +83,10 @@ export function createAuthService (deps: AuthDeps) {
   async function login (input: { email: string, password: string, tenantId?: string, organization?: string }, ip: string): Promise<TokenPair> {
     const emailHash = hashEmail(deps.emailHashKey, normalizeEmail(input.email))
     const keys = [`email:${emailHash}`, `ip:${ip}`]
-    if (await limiter.blocked(keys)) throw new ERRORS.TooManyAttempts()
+    if (!await limiter.attempt(keys)) throw new ERRORS.TooManyAttempts()
     const matches = await matchingOrganizations(emailHash, input.password, await chosenTenant(input))
-    if (matches.length === 0) {
-      await limiter.fail(keys)
-      throw new ERRORS.InvalidCredentials()
-    }
-    await limiter.reset(keys[0] as string)
+    if (matches.length === 0) throw new ERRORS.InvalidCredentials()
+    await limiter.succeeded(keys)
     if (matches.length > 1) throw new TenantSelectionRequired(matches.map((m) => ({ tenantId: m.tenantId, name: m.name })))
     const match = matches[0] as typeof matches[number]
     if (match.status === 'SUSPENDED') throw new ERRORS.TenantSuspended()

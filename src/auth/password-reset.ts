@@ -11,6 +11,7 @@ import type { Mailer } from '../mail/mailer.js'
 import { passwordResetMail } from '../mail/messages.js'
 import { ERRORS } from '../errors.js'
 import { createAttemptLimiter } from './attempt-limiter.js'
+import type { RateLimitCounters } from '../registry/rate-limit-counters.js'
 import { hashEmail, normalizeEmail } from './email.js'
 import { hashPassword, verifyPassword } from './password.js'
 import { hashToken, newOneTimeToken } from './one-time-tokens.js'
@@ -26,6 +27,7 @@ export interface PasswordResetDeps {
   emailHashKey: Buffer
   appUrl: string
   limits: { perEmail: number, perIp: number, windowMs: number }
+  counters: RateLimitCounters
   log: FastifyBaseLogger
 }
 
@@ -35,8 +37,8 @@ async function revokeSessions (db: TenantPrismaClient, adminId: string): Promise
 
 export function createPasswordReset (deps: PasswordResetDeps) {
   const { registry, directory, pool, log } = deps
-  const perEmail = createAttemptLimiter({ registry, max: deps.limits.perEmail, windowMs: deps.limits.windowMs })
-  const perIp = createAttemptLimiter({ registry, max: deps.limits.perIp, windowMs: deps.limits.windowMs })
+  const perEmail = createAttemptLimiter({ counters: deps.counters, scope: 'reset', max: deps.limits.perEmail, windowMs: deps.limits.windowMs })
+  const perIp = createAttemptLimiter({ counters: deps.counters, scope: 'reset', max: deps.limits.perIp, windowMs: deps.limits.windowMs })
   const inFlight = new Set<Promise<void>>()
 
   /** Mints one token per organization of the email (or just the chosen one) and mails them together. */
@@ -57,11 +59,11 @@ export function createPasswordReset (deps: PasswordResetDeps) {
   async function request (input: { email: string, organization?: string }, ip: string): Promise<void> {
     const email = normalizeEmail(input.email)
     const emailHash = hashEmail(deps.emailHashKey, email)
-    const emailKey = `reset-email:${emailHash}`
-    const ipKey = `reset-ip:${ip}`
-    if (await perEmail.blocked([emailKey]) || await perIp.blocked([ipKey])) throw new ERRORS.TooManyAttempts()
-    await perEmail.fail([emailKey])
-    await perIp.fail([ipKey])
+    const emailKey = `email:${emailHash}`
+    const ipKey = `ip:${ip}`
+    // Counted before anything is looked up, atomically in the shared store: a burst cannot slip through.
+    const allowed = await perEmail.attempt([emailKey]) && await perIp.attempt([ipKey])
+    if (!allowed) throw new ERRORS.TooManyAttempts()
     const work = deliver(email, emailHash, input.organization)
       .catch((error: unknown) => { log.error({ err: error }, 'password reset delivery failed') })
       .finally(() => { inFlight.delete(work) })

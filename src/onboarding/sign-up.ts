@@ -48,7 +48,11 @@ export interface ProvisioningDeps {
   audit?: Pick<AuditLog, 'record'>
   /** Test hook called after each recorded step; it may throw (SimulatedCrash or any error). */
   afterStep?: (step: ProvisioningStep, tenantId: string) => Promise<void> | void
+  /** Told when a sign-up starts, reaches each step and fails (metrics). */
+  observer?: { started: (tenantId: string) => void, step: (step: ProvisioningStep, tenantId: string) => void, failed: (tenantId: string) => void }
 }
+
+export const PROVISIONING_STEPS = ['REQUESTED', 'CUSTOMER_CREATED', 'CHURCH_CREATED', 'DATABASE_CREATED', 'SCHEMA_VERIFIED', 'ADMIN_CREATED', 'ACTIVE'] as const
 
 // How long a provisioning request may run before the reconciler treats it as abandoned.
 export const PROVISIONING_LEASE_MS = 2 * 60_000
@@ -64,7 +68,10 @@ export function newTenantId (): string {
 
 export function createProvisioningService (deps: ProvisioningDeps) {
   const { registry, servers, tenants, pool, billing, secretBox, log } = deps
-  const step = async (name: ProvisioningStep, tenantId: string): Promise<void> => { await deps.afterStep?.(name, tenantId) }
+  const step = async (name: ProvisioningStep, tenantId: string): Promise<void> => {
+    deps.observer?.step(name, tenantId)
+    await deps.afterStep?.(name, tenantId)
+  }
   const slugs = createSlugs(registry)
 
   async function replayOrClaim (idempotencyKey: string, requestHash: string): Promise<RegistrationResult | undefined> {
@@ -102,6 +109,7 @@ export function createProvisioningService (deps: ProvisioningDeps) {
         data: { idempotencyKey, emailHash, requestHash, tenantId, serverId: server.id, state: 'REQUESTED', attempts: 1, lockedUntil: new Date(Date.now() + PROVISIONING_LEASE_MS) }
       })
       requestId = request.id
+      deps.observer?.started(tenantId)
     } catch (error) {
       if ((error as { code?: string }).code === 'P2002') throw new ERRORS.RequestInProgress()
       throw error
@@ -112,6 +120,7 @@ export function createProvisioningService (deps: ProvisioningDeps) {
       return await runSteps(requestId, tenantId, server.id, { ...input, email, slug }, passwordHash, input.slug !== undefined, placement)
     } catch (error) {
       if (error instanceof SimulatedCrash) throw error
+      deps.observer?.failed(tenantId)
       log.error({ err: error, tenantId }, 'provisioning failed, rolling back')
       await rollback(requestId, (error as Error).message).catch((undoError: unknown) => {
         log.error({ err: undoError, tenantId }, 'rollback failed; the reconciler will finish it')

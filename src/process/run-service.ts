@@ -15,6 +15,15 @@ export interface ServiceSpec {
   start: (app: FastifyInstance, config: Config) => Promise<void>
 }
 
+/**
+ * A dependency failing must not end the process. pg-boss completes and fails jobs without awaiting
+ * them (manager.js onFetch), so a job finishing while PostgreSQL is down rejects with nobody to catch
+ * it, and Node's default for that is to exit. Those are logged; the process keeps running.
+ */
+export function keepRunningOnStrayRejections (log: { error: (obj: object, msg: string) => void }): void {
+  process.on('unhandledRejection', (reason) => { log.error({ err: reason }, 'unhandled rejection, process kept running') })
+}
+
 async function run (spec: ServiceSpec): Promise<void> {
   const loaded = await loadConfig()
   const config = spec.configure?.(loaded) ?? loaded
@@ -26,6 +35,7 @@ async function run (spec: ServiceSpec): Promise<void> {
     await embedded?.stop()
     throw error
   }
+  keepRunningOnStrayRejections(app.log)
   let closing = false
   const shutdown = async (signal: string): Promise<void> => {
     if (closing) return

@@ -33,7 +33,10 @@ export async function removeTenantRows (registry: Pick<RegistryClient, '$transac
     const phoneNumbers = (await tx.phoneNumberRegistry.deleteMany({ where: { tenantId } })).count
     const emailIndexRows = (await tx.adminEmailIndex.deleteMany({ where: { tenantId } })).count
     const provisioningRequests = (await tx.provisioningRequest.deleteMany({ where: { tenantId } })).count
-    const loginFailures = (await tx.loginFailure.deleteMany({ where: { key: { in: plan.emailHashes.flatMap((h) => [`email:${h}`, `reset-email:${h}`]) } } })).count
+    // Sign-in and reset attempt counters keyed by the admins' email hashes (and rows of the older log).
+    const counterKeys = plan.emailHashes.flatMap((h) => [`login:email:${h}`, `reset:email:${h}`])
+    const loginFailures = (await tx.rateLimitCounter.deleteMany({ where: { key: { in: counterKeys } } })).count +
+      (await tx.loginFailure.deleteMany({ where: { key: { in: plan.emailHashes.flatMap((h) => [`email:${h}`, `reset-email:${h}`]) } } })).count
     const auditEntries = (await tx.auditLog.deleteMany({ where: { tenantId } })).count
     // Invitations would cascade with the tenant, but are counted; reset tokens have no foreign key.
     const invitations = (await tx.invitation.deleteMany({ where: { tenantId } })).count

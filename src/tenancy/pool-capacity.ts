@@ -1,5 +1,7 @@
-// Slot accounting for the tenant pool: one slot is one client (and its connections) on one server.
-// A slot stays held until the client's connections are closed, so budgets count what Postgres sees.
+// Slot accounting for the tenant pool: one slot is one connection on one server. A cached client
+// holds one (its idle connection, which keeps the tenant warm) and takes more only while it is busy
+// and the server has room; a slot stays held until its connection is closed, so budgets count what
+// PostgreSQL sees.
 //
 // Which idle client gives up its slot follows a segmented LRU (SLRU): a new client starts on
 // probation and is promoted to the protected segment when it is used a second time. Victims come
@@ -14,6 +16,8 @@ export interface Slotted {
   /** Which halves of the slot this entry still has to give back; cleared when handed to a successor. */
   holdsGlobal: boolean
   holdsServer: boolean
+  /** Server slots held beyond the first for connections opened while busy (never a global one). */
+  extra?: number
   /** SLRU segment; set by the capacity. */
   protected?: boolean
 }
@@ -131,20 +135,44 @@ export function createCapacity<E extends Slotted> (opts: { maxClients: number, s
     return { ok: true, victim }
   }
 
+  const giveBack = (serverId: string, n: number): void => {
+    const left = used(serverId) - n
+    if (left > 0) perServer.set(serverId, left)
+    else perServer.delete(serverId)
+  }
+
+  /**
+   * One more connection for a busy client, from free room on its server only: evicting a warm tenant
+   * to give a busy one a second connection would trade a later miss for a little parallelism.
+   */
+  function reserveExtra (entry: E): boolean {
+    if (used(entry.serverId) >= opts.serverCap(entry.serverId)) return false
+    perServer.set(entry.serverId, used(entry.serverId) + 1)
+    entry.extra = (entry.extra ?? 0) + 1
+    return true
+  }
+
+  /** An extra connection was closed. */
+  function releaseExtra (entry: E): void {
+    if ((entry.extra ?? 0) < 1) return
+    entry.extra = (entry.extra ?? 0) - 1
+    giveBack(entry.serverId, 1)
+  }
+
   function release (entry: E): void {
     markBusy(entry)
     unprotect(entry)
     if (entry.holdsGlobal) total--
-    if (entry.holdsServer) {
-      const left = used(entry.serverId) - 1
-      if (left > 0) perServer.set(entry.serverId, left)
-      else perServer.delete(entry.serverId)
-    }
+    const extra = entry.extra ?? 0
+    if (entry.holdsServer || extra > 0) giveBack(entry.serverId, (entry.holdsServer ? 1 : 0) + extra)
     entry.holdsGlobal = entry.holdsServer = false
+    entry.extra = 0
   }
 
   return {
     reserve,
+    reserveExtra,
+    releaseExtra,
     release,
     markIdle,
     markBusy,

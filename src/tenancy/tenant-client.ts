@@ -9,12 +9,15 @@ export type TenantPrismaClient = PrismaClient
 
 export interface TenantConnectionInfo { tenantId: string, serverId: string, url: string }
 
-/** The connections of one tenant client, as the tenant's own role, sessions in UTC. */
-export function openTenantPgPool (info: TenantConnectionInfo, max: number, onIdleError: (err: Error) => void): pg.Pool {
-  // pg's own idle timeout (10 s by default) would silently drop connections of a client the pool still
-  // counts as cached (its slot reserves them anyway): the pool's idle sweep decides when a client and
-  // its connections go, so pg never closes one on its own (0).
-  const pool = new pg.Pool({ connectionString: info.url, max, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: 0, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
+/**
+ * The connections of one tenant client, as the tenant's own role, sessions in UTC. It starts with room
+ * for one; the tenant pool raises `max` while the client is busy and the budget allows.
+ */
+export function openTenantPgPool (info: TenantConnectionInfo, extraIdleMs: number, onIdleError: (err: Error) => void): pg.Pool {
+  // min 1: pg's idle timeout closes only connections beyond the first, so a cached client stays warm
+  // on one connection (the tenant pool's idle sweep decides when the client itself goes) and gives
+  // back the ones it opened while busy soon after it is idle.
+  const pool = new pg.Pool({ connectionString: info.url, max: 1, min: 1, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: extraIdleMs, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
   // Without a listener, an idle connection dropped by the server would crash the process.
   pool.on('error', onIdleError)
   return pool

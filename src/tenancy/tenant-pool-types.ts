@@ -11,8 +11,10 @@ export interface TenantPoolOptions<C> {
   maxClients?: number
   /** Most connections we may hold to one server, summed over all clients on it. */
   connectionBudget: (serverId: string) => number
-  /** `max` of each client's pg pool (default 2). */
+  /** Most connections one client opens while busy (default 2); idle, it keeps one. */
   connectionsPerClient?: number
+  /** How long a connection beyond a client's first may stay idle before it is closed (default 500 ms). */
+  extraIdleMs?: number
   /** A client idle this long is closed by a background sweep; unset: idle clients stay until evicted. */
   idleMs?: number
   /** How long an acquirer may wait for room before TENANT_POOL_EXHAUSTED (default 10 s). */
@@ -22,6 +24,8 @@ export interface TenantPoolOptions<C> {
   createClient?: (info: TenantConnectionInfo, pool: pg.Pool) => C
   disposeClient?: (client: C) => Promise<void>
   log?: PoolLogger
+  /** Told how long each miss took to open its client (metrics). */
+  onMiss?: (serverId: string, ms: number) => void
 }
 
 /** The part of pg.Pool a lease hands out: plain queries, no ending or reconfiguring the pool. */

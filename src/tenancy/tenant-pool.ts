@@ -1,15 +1,17 @@
 // The tenant client pool: one Prisma client per active tenant, bounded by a client count and by a
 // connection budget per PostgreSQL server, segmented-LRU eviction of idle clients (pool-capacity.ts),
-// single-flight creation.
+// single-flight creation. An idle client keeps one connection, so a server's budget keeps as many
+// tenants warm as it has connections; a busy client opens more (up to connectionsPerClient) only
+// while the server has room, and closes them again soon after.
 import pg from 'pg'
 import { ERRORS } from '../errors.js'
 import { createCapacity, type Slotted } from './pool-capacity.js'
-import type { TenantLease, TenantPoolOptions } from './tenant-pool-types.js'
 import { createTenantPrismaClient, disposeTenantClient, openTenantPgPool, warmUpTenantClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
 export { createTenantPrismaClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
 export type { PoolLogger, TenantLease, TenantPoolOptions, TenantSql } from './tenant-pool-types.js'
+import type { PoolLogger, TenantLease, TenantPoolOptions, TenantSql } from './tenant-pool-types.js'
 
 interface Deferred<T> { resolve: (value: T) => void, reject: (error: unknown) => void }
 
@@ -35,7 +37,9 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   const connectionsPerClient = opts.connectionsPerClient ?? 2
   const createClient = opts.createClient ?? (createTenantPrismaClient as unknown as (info: TenantConnectionInfo, pool: pg.Pool) => C)
   const disposeClient = opts.disposeClient ?? disposeTenantClient
-  const serverCap = (serverId: string): number => Math.floor(opts.connectionBudget(serverId) / connectionsPerClient)
+  const extraIdleMs = opts.extraIdleMs ?? 500
+  // In connections: every client holds one slot, plus one per connection it opened while busy.
+  const serverCap = (serverId: string): number => opts.connectionBudget(serverId)
   const capacity = createCapacity<Entry<C>>({ maxClients, serverCap })
 
   const entries = new Map<string, Entry<C>>() // building or ready: at most one per tenant
@@ -56,6 +60,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   function lease (entry: Entry<C>): TenantLease<C> {
     entry.leases++
     capacity.markBusy(entry)
+    grow(entry)
     let released = false
     const release = (): void => {
       if (released) return
@@ -63,6 +68,31 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       onRelease(entry)
     }
     return { client: entry.client as C, sql: entry.pool as pg.Pool, tenantId: entry.tenantId, release }
+  }
+
+  /**
+   * More leases than connections: allow one more connection if the server has room. Raised before
+   * the lease's first query, so pg opens it on demand; never above what the slots cover.
+   */
+  function grow (entry: Entry<C>): void {
+    const pool = entry.pool
+    if (pool === undefined || entry.state !== 'ready') return
+    const held = 1 + (entry.extra ?? 0)
+    if (entry.leases <= held || held >= connectionsPerClient) return
+    if (capacity.reserveExtra(entry)) pool.options.max = held + 1
+  }
+
+  /** pg closed a connection (an extra one idle for extraIdleMs, or a broken one): free its slot. */
+  function shrink (entry: Entry<C>): void {
+    const pool = entry.pool
+    if (pool === undefined || entry.state === 'gone') return
+    let freed = false
+    while ((entry.extra ?? 0) > 0 && pool.totalCount < 1 + (entry.extra ?? 0)) {
+      capacity.releaseExtra(entry)
+      freed = true
+    }
+    pool.options.max = 1 + (entry.extra ?? 0)
+    if (freed) pump()
   }
 
   function onRelease (entry: Entry<C>): void {
@@ -104,6 +134,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   }
 
   async function build (entry: Entry<C>): Promise<void> {
+    const started = performance.now()
     try {
       // One client per tenant: a successor waits until the retired client has let go of its connections.
       await draining.get(entry.tenantId)?.disposed
@@ -115,13 +146,15 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       // The slot was handed over by a victim: its connections must be gone before ours open.
       await victim?.disposed
       if (closing) throw closingError()
-      const pool = openTenantPgPool(info, connectionsPerClient, (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
+      const pool = openTenantPgPool(info, extraIdleMs, (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
+      pool.on('remove', () => { shrink(entry) })
       entry.pool = pool
       live.add(entry)
       entry.client = createClient(info, pool)
       await warmUpTenantClient(entry.client, pool)
       if (closing) throw closingError()
       entry.state = 'ready'
+      // Concurrent first requests: each lease beyond the first may get a connection of its own.
       for (const waiter of entry.pending.splice(0)) waiter.resolve(lease(entry))
       // Every acquirer normally takes a lease here; if none is left the client must still become evictable.
       if (entry.leases === 0) {
@@ -129,6 +162,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
         capacity.markIdle(entry)
         pump()
       }
+      opts.onMiss?.(entry.serverId, performance.now() - started)
       opts.log?.debug({ tenantId: entry.tenantId, serverId: entry.serverId }, 'tenant client opened')
     } catch (error) {
       entry.state = 'gone'
@@ -293,7 +327,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
     return { clients: live.size, ...counters, waiters, openConnections, inFlight, protectedClients: capacity.segments().protected, borrowed, servers }
   }
 
-  /** Slots one server offers (its budget over the connections of one client). */
+  /** Slots one server offers: its budget in connections (a borrower takes one, like an idle client). */
   const slots = (serverId: string): number => serverCap(serverId)
 
   return { acquire, withTenant, borrow, slots, evict, evictIfMoved, stats, close }

@@ -6,19 +6,23 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import t from 'tap'
 import auth from '../../src/plugins/app/auth.js'
 import errorHandler from '../../src/plugins/app/error-handler.js'
+import metrics from '../../src/plugins/app/metrics.js'
+import rateLimits from '../../src/plugins/app/rate-limits.js'
 import registry from '../../src/plugins/app/registry.js'
 import onboarding from '../../src/plugins/app/onboarding.js'
 import tenancy from '../../src/plugins/app/tenancy.js'
 import { tenantOf, useTenantContext } from '../../src/routes/tenant/context.js'
 import { build, registerOrganization, testConfig } from '../helper.js'
 
-const OPERATOR = /^\/api\/platform\//
+const OPERATOR = /^\/(api\/platform\/|metrics$)/
 
 t.test('a route added to the tenant context is authenticated, checked and leased without a hook of its own', async (t) => {
   const app: FastifyInstance = Fastify({ logger: false })
   t.teardown(async () => { await app.close() })
   await app.register(errorHandler)
+  await app.register(metrics)
   await app.register(registry, { config: await testConfig() })
+  await app.register(rateLimits)
   await app.register(tenancy)
   await app.register(auth)
   await app.register(onboarding)

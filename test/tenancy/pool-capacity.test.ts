@@ -68,6 +68,27 @@ t.test('a full server takes its victim from its own clients, by segment', async 
   t.equal(r.ok ? r.victim?.name : undefined, 'b', 'c is older and on probation, but on another server')
 })
 
+t.test('a busy client takes extra connection slots from free room only; they count until given back', async (t) => {
+  const cap = createCapacity<E>({ maxClients: 10, serverCap: () => 3 })
+  const a = entry('a')
+  const b = entry('b')
+  t.ok(cap.reserve(a).ok)
+  t.ok(cap.reserve(b).ok)
+  cap.markIdle(b)
+  t.equal(cap.reserveExtra(a), true, 'one free connection on the server')
+  t.equal(cap.reserveExtra(a), false, 'none left: the idle b is not evicted for an extra connection')
+  const c = entry('c')
+  t.same(cap.reserve(c), { ok: true, victim: b }, "a new client still gets b's slot")
+  cap.release(b) // b disconnected; it had handed its slot to c
+  t.equal(cap.reserveExtra(c), false, "a's extra connection still counts")
+  cap.releaseExtra(a)
+  t.equal(cap.reserveExtra(a), true, 'given back, it is free room again')
+  cap.release(a) // a disconnects: its own slot and its extra one
+  t.equal(cap.reserveExtra(c), true)
+  t.equal(cap.reserveExtra(c), true)
+  t.equal(cap.reserveExtra(c), false, 'c with two extra connections fills the server')
+})
+
 t.test('on Zipf(1.1) traffic over 1,000 tenants with 50 clients, more requests hit than with plain LRU', async (t) => {
   let seed = 42
   const random = (): number => { seed = (seed * 16807) % 2147483647; return seed / 2147483647 }

@@ -39,6 +39,8 @@ export interface MessagingWorkerOptions {
   /** Recipients claimed at once; smaller when rate limited, so that few sit SENDING while they wait. */
   claimBatchSize?: number
   pollingIntervalSeconds?: number
+  /** Told the outcome of every send once it is recorded (metrics). */
+  onOutcomes?: (outcomes: Outcome[]) => void
   now?: () => Date
 }
 
@@ -108,6 +110,7 @@ export function createMessagingWorker (opts: MessagingWorkerOptions) {
       }
       await Promise.all(Array.from({ length: Math.min(sendsInFlight, queue.length) }, lane))
       await recordOutcomes(record, outcomes)
+      opts.onOutcomes?.(outcomes)
     }
   }
 

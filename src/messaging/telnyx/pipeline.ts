@@ -4,6 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { InboundResult, InboundService } from '../inbound/inbound-service.js'
 import type { DeliveryStatus } from '../sending/delivery-status.js'
+import { cleanStrings } from '../../util/storable-text.js'
 import { parseTelnyxEvent, type HttpHeaders, type MessageReceivedEvent, type TelnyxMessageEvent, type TelnyxWebhookVerifier } from './webhook.js'
 import { ERRORS } from '../../errors.js'
 
@@ -63,7 +64,8 @@ export function createTelnyxPipeline (deps: {
     stats.received++
     let parsed: ReturnType<typeof parseTelnyxEvent>
     try {
-      parsed = parseTelnyxEvent(await verified(rawBody, headers))
+      // The carrier's text may hold what PostgreSQL cannot store (NUL, broken surrogates): cleaned, not refused.
+      parsed = parseTelnyxEvent(cleanStrings(await verified(rawBody, headers)))
     } catch (error) {
       const code = (error as { code?: string }).code
       if (code === 'INVALID_WEBHOOK_SIGNATURE') stats.rejected++

@@ -35,6 +35,7 @@ async function authPlugin (app: FastifyInstance): Promise<void> {
   })
   app.decorate('auth', createAuthService({
     registry: app.registry,
+    counters: app.rateLimitCounters,
     directory: app.directory,
     pool: app.pool,
     signAccessToken: (claims) => app.jwt.sign({ ...claims }),
@@ -87,4 +88,4 @@ function logTouchFailure (app: FastifyInstance, error: unknown): void {
   app.log.warn({ err: error }, 'could not record tenant access time')
 }
 
-export default fp(authPlugin, { name: 'auth', dependencies: ['tenancy'] })
+export default fp(authPlugin, { name: 'auth', dependencies: ['tenancy', 'rate-limits'] })

@@ -1,6 +1,6 @@
 // Renders every error as { statusCode, code, message, requestId } and hides 5xx details.
 import fp from 'fastify-plugin'
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ERRORS, fromPrismaError } from '../../errors.js'
 
 // Fastify's own error codes, renamed to the stable codes clients see.
@@ -15,6 +15,19 @@ const FASTIFY_CODES: Record<string, { code: string, statusCode?: number, message
 
 // The codes of our own error model (errors.ts), read off an instance of each.
 const OWN_CODES = new Set(Object.values(ERRORS).map((E) => new (E as new (...args: string[]) => { code: string })('', '').code))
+
+// What the router refuses before any route (and so before setErrorHandler) sees the request; the URL
+// is not echoed back (it may carry anything).
+const ROUTER_ERRORS: Record<string, { statusCode: number, code: string, message: string }> = {
+  FST_ERR_BAD_URL: { statusCode: 400, code: 'BAD_URL', message: 'The URL is not valid (bad percent-encoding)' },
+  FST_ERR_MAX_PARAM_LENGTH: { statusCode: 414, code: 'PATH_PARAMETER_TOO_LONG', message: 'A path parameter is too long' }
+}
+
+/** Fastify's frameworkErrors option: router errors rendered in the one error shape. */
+export function frameworkErrors (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const known = ROUTER_ERRORS[error.code] ?? { statusCode: 500, code: 'INTERNAL_ERROR', message: 'Internal server error' }
+  void reply.status(known.statusCode).send({ ...known, requestId: String(request.id) })
+}
 
 async function errorHandler (app: FastifyInstance): Promise<void> {
   app.setErrorHandler((raw: FastifyError, request, reply) => {

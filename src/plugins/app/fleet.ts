@@ -17,7 +17,7 @@ export const FLEET_QUEUE = 'fleet-migration'
 async function fleetPlugin (app: FastifyInstance): Promise<void> {
   const { config, boss } = app
   const runs = createFleetRuns({ registry: app.registry, registryUrl: config.databaseUrl as string, tenants: app.tenants })
-  const service = createFleetService({ registry: app.registry, runs, servers: app.servers, pool: app.pool, migrations: app.tenantMigrations, log: app.log })
+  const service = createFleetService({ registry: app.registry, runs, servers: app.servers, pool: app.pool, migrations: app.tenantMigrations, metrics: app.metrics.fleet, log: app.log })
   // A run survives its worker (its progress is in the registry), so pg-boss itself never retries one.
   await boss.createQueue(FLEET_QUEUE, { name: FLEET_QUEUE, retryLimit: 0, expireInSeconds: 6 * 3600 })
 

@@ -4,7 +4,8 @@ import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { createBilling, type Billing } from '../../billing/billing-service.js'
 import { createStripeWebhookHandler, type StripeWebhookHandler } from '../../billing/stripe-webhooks.js'
-import { createProvisioningService, type ProvisioningService, type ProvisioningStep } from '../../onboarding/sign-up.js'
+import { provisioningTimer } from '../../metrics/metrics.js'
+import { createProvisioningService, PROVISIONING_STEPS, type ProvisioningService, type ProvisioningStep } from '../../onboarding/sign-up.js'
 import { createReconciler, type Reconciler } from '../../tenancy/reconciler.js'
 
 declare module 'fastify' {
@@ -43,7 +44,8 @@ async function onboardingPlugin (app: FastifyInstance, opts: OnboardingOptions):
     expectedTenantVersion: app.readiness.expectedTenantVersion,
     installationId: app.installationId,
     log: app.log,
-    afterStep: opts.afterProvisioningStep
+    afterStep: opts.afterProvisioningStep,
+    observer: provisioningTimer(app.metrics, PROVISIONING_STEPS)
   })
   const reconciler = createReconciler({ registry, servers, provisioning, installationId: app.installationId, log: app.log })
   app.decorate('billing', billing)

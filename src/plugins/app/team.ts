@@ -32,6 +32,7 @@ async function teamPlugin (app: FastifyInstance): Promise<void> {
     emailHashKey,
     appUrl: config.mail.appUrl,
     limits: { perEmail: 5, perIp: 30, windowMs: config.auth.loginWindowMs },
+    counters: app.rateLimitCounters,
     log
   })
   app.decorate('mailer', mailer)

@@ -25,14 +25,17 @@ async function tenancyPlugin (app: FastifyInstance): Promise<void> {
   const directory = createTenantDirectory({ registry, secretBox })
   const phoneRoutes = createRouteCache({ registry })
   app.registryChanges.subscribe('phone_number_changed', { onChange: phoneRoutes.invalidate, onListening: phoneRoutes.setAnnounced })
-  const budgets = new Map((await servers.list()).map((s) => [s.id, s.connectionBudget]))
+  // A server's budget is for every process together (TENANT_POOL_PROCESSES of them): this one's share.
+  const share = (budget: number): number => Math.max(1, Math.floor(budget / config.pool.processes))
+  const budgets = new Map((await servers.list()).map((s) => [s.id, share(s.connectionBudget)]))
   const pool = createTenantPool({
     maxClients: config.pool.maxClients,
-    connectionBudget: (serverId: string) => budgets.get(serverId) ?? config.pool.connectionBudget,
+    connectionBudget: (serverId: string) => budgets.get(serverId) ?? share(config.pool.connectionBudget),
     connectionsPerClient: config.pool.connectionsPerClient,
     idleMs: config.pool.idleMs,
     resolve: async (tenantId: string) => await directory.connectionInfo(tenantId),
-    log: app.log
+    log: app.log,
+    onMiss: (serverId, ms) => { app.metrics.poolMiss(serverId, ms / 1000) }
   })
   // A changed tenant may live in another database now (a restore or a move switched it): then its
   // cached client goes too, drained first. A tenant that is gone loses its client as well.
@@ -62,4 +65,4 @@ async function tenancyPlugin (app: FastifyInstance): Promise<void> {
   })
 }
 
-export default fp(tenancyPlugin, { name: 'tenancy', dependencies: ['registry'] })
+export default fp(tenancyPlugin, { name: 'tenancy', dependencies: ['registry', 'metrics'] })

@@ -21,7 +21,8 @@ async function workerPlugin (app: FastifyInstance): Promise<void> {
     sender: app.telnyx.sender,
     log: app.log,
     ratePerSecondPerNumber: config.messaging.ratePerSecond,
-    quietHours: { start: config.messaging.quietHoursStart, end: config.messaging.quietHoursEnd }
+    quietHours: { start: config.messaging.quietHoursStart, end: config.messaging.quietHoursEnd },
+    onOutcomes: (outcomes) => { app.metrics.sendOutcomes(outcomes) }
   })
   app.decorate('messagingWorker', worker)
   if (config.worker.enabled) await worker.start()

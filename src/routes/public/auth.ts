@@ -6,8 +6,9 @@ import { errorResponses, NoContentSchema } from '../../schemas/common.js'
 import { MfaRequiredSchema } from '../../schemas/team.js'
 
 const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // A coarse per-IP ceiling on every auth route; login failures are limited per email and IP as well.
-  await app.register(rateLimit, { max: 60, timeWindow: '1 minute' })
+  // A per-IP ceiling on every public auth route, counted in the registry so it holds across processes;
+  // sign-in attempts are limited per email and IP as well.
+  await app.register(rateLimit, app.publicRateLimit(app.config.protection.ratePerMinute))
 
   app.post('/api/auth/register', {
     config: { permission: 'public' },
@@ -38,7 +39,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/api/auth/logout', {
     config: { permission: 'public' },
-    schema: { tags: ['auth'], body: RefreshBodySchema, response: { 204: NoContentSchema, ...errorResponses(400, 401) } }
+    schema: { tags: ['auth'], body: RefreshBodySchema, response: { 204: NoContentSchema, ...errorResponses(400, 401, 429) } }
   }, async (request, reply) => {
     await app.auth.logout(request.body.refreshToken)
     return await reply.status(204).send(null)

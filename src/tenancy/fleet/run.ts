@@ -13,6 +13,7 @@ import type { LedgerSink } from './ledger.js'
 import { createLedgerBuffer } from './ledger.js'
 import type { FleetPlan, PlanTenant } from './plan.js'
 import { migrateTemplate } from './templates.js'
+import { prewarmRelationCache } from '../relcache-prewarm.js'
 
 export type GroupName = 'canary' | 'rest'
 export interface GroupProgress { total: number, done: number, migrated: number, current: number, failed: number, retries: number }
@@ -30,6 +31,8 @@ export interface FleetReport {
   upToDate: number
   failures: TenantFailure[]
   concurrency: number
+  /** Tenants being migrated right now. */
+  inFlight: number
   /** Most fleet connections open at once. */
   peakConnections: number
   durationMs: number
@@ -67,6 +70,7 @@ export async function executeFleetPlan (plan: FleetPlan, migrations: Migration[]
     upToDate: plan.upToDate,
     failures: [],
     concurrency: plan.concurrency,
+    inFlight: 0,
     peakConnections: 0,
     durationMs: 0
   }
@@ -92,13 +96,17 @@ export async function executeFleetPlan (plan: FleetPlan, migrations: Migration[]
     report.peakConnections = Math.max(report.peakConnections, open)
     try {
       const client = await connect(deps.servers.adminUrl(server, tenant.databaseName), 'church-sms-fleet')
+      let result
       try {
         // No GRANT here: the template's default privileges (cloned with it) cover what migrations
         // create, and a tenant whose grants were changed by hand is drift for `verify` to report.
-        return await applyPending(client, migrations, options.direction, options.target, options)
+        result = await applyPending(client, migrations, options.direction, options.target, options)
       } finally {
         await client.end().catch(() => {})
       }
+      // Still inside the borrowed slot: the run pays a rebuilt relation cache, not the next request.
+      if (result.applied.length > 0) await prewarmRelationCache(deps.servers.adminUrl(server, tenant.databaseName))
+      return result
     } finally {
       open--
       release()
@@ -123,6 +131,8 @@ export async function executeFleetPlan (plan: FleetPlan, migrations: Migration[]
         }
         if (item.notBefore > Date.now()) await sleep(item.notBefore - Date.now())
         inFlight++
+        report.inFlight++
+        progress()
         item.attempts++
         const start = Date.now()
         if (item.firstStart === 0) item.firstStart = start
@@ -160,6 +170,7 @@ export async function executeFleetPlan (plan: FleetPlan, migrations: Migration[]
           }
         } finally {
           inFlight--
+          report.inFlight--
         }
         progress()
       }

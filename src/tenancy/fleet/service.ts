@@ -1,6 +1,7 @@
 // Fleet migrations as a service: plan (also the dry run), run here (the CLI), queue for the worker
 // (the operator API) and execute a queued run (the worker, also after a restart).
 import type { Migration } from '../../db/migrator.js'
+import type { Metrics } from '../../metrics/metrics.js'
 import type { FleetRuns, RunLock } from '../../registry/fleet-runs.js'
 import type { RegistryClient } from '../../registry/registry-client.js'
 import type { ServerDirectory } from '../../registry/servers.js'
@@ -16,6 +17,8 @@ export interface FleetServiceDeps {
   servers: Pick<ServerDirectory, 'list' | 'adminUrl'>
   pool: Pick<TenantPool, 'borrow' | 'evict' | 'slots'>
   migrations: Migration[]
+  /** Told each run's progress and result (app.metrics.fleet). */
+  metrics?: Pick<Metrics['fleet'], 'progress' | 'finished'>
   log: { info: (obj: unknown, msg?: string) => void, warn: (obj: unknown, msg?: string) => void }
 }
 
@@ -29,6 +32,18 @@ const newRun = (plan: FleetPlan, request: FleetRequest, origin: 'cli' | 'api') =
 export function createFleetService (deps: FleetServiceDeps) {
   const { runs, migrations } = deps
 
+  function observe (runId: string, report: FleetReport): void {
+    const { canary, rest } = report.groups
+    deps.metrics?.progress({
+      runId,
+      total: canary.total + rest.total,
+      done: canary.done + rest.done,
+      migrated: canary.migrated + rest.migrated,
+      failed: canary.failed + rest.failed,
+      inFlight: report.inFlight
+    })
+  }
+
   async function plan (request: FleetRequest): Promise<FleetPlan> {
     return await planFleetRun({ registry: deps.registry, servers: deps.servers, slots: deps.pool.slots }, migrations, request)
   }
@@ -40,7 +55,9 @@ export function createFleetService (deps: FleetServiceDeps) {
         pool: deps.pool,
         ledger: { flush: async (rows, progress) => await runs.flush(runId, rows, progress) },
         log: deps.log
-      }, { ...hooks, runId })
+      }, { ...hooks, runId, onProgress: (report) => { observe(runId, report); hooks.onProgress?.(report) } })
+      observe(runId, report)
+      deps.metrics?.finished(report.status)
       // An interrupted run stays active: the worker (or the next CLI run) carries on from here.
       if (report.status !== 'INTERRUPTED') await runs.finish(runId, report.status, report.reason)
       return report

@@ -1,0 +1,36 @@
+// An embedded PostgreSQL the chaos scenarios can SIGKILL (postmaster and every backend, as a crash or
+// an OOM kill would) and start again on the same data and port; crash recovery does the rest.
+import { execFileSync } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { startEmbeddedPostgres, type RunningPostgres } from '../../src/db/embedded-postgres.js'
+
+export interface KillablePostgres {
+  url: string
+  port: number
+  kill: () => Promise<void>
+  restart: () => Promise<void>
+  stop: () => Promise<void>
+}
+
+const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
+
+export async function startKillablePostgres (dir: string): Promise<KillablePostgres> {
+  let running: RunningPostgres = await startEmbeddedPostgres({ dir, fast: true, maxConnections: 400 })
+  const port = running.port
+  const pidFile = path.join(dir, 'pgdata', 'postmaster.pid')
+  return {
+    url: running.url,
+    port,
+    async kill () {
+      const postmaster = Number((await readFile(pidFile, 'utf8')).split('\n')[0])
+      const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0)
+      for (const pid of [postmaster, ...children]) { try { process.kill(pid, 'SIGKILL') } catch {} }
+      while ([postmaster, ...children].some(alive)) await new Promise((resolve) => setTimeout(resolve, 50))
+    },
+    async restart () {
+      running = await startEmbeddedPostgres({ dir, port, fast: true, maxConnections: 400 })
+    },
+    async stop () { await running.stop().catch(() => {}) }
+  }
+}

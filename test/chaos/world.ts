@@ -1,0 +1,86 @@
+// What every chaos scenario starts from: a killable PostgreSQL of its own, a registry on it, the app
+// built the way server.ts builds it, and SQL straight into any database to count what is really there.
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { withDatabase } from '../../src/db/pg-admin.js'
+import { startKillablePostgres, type KillablePostgres } from './killable-postgres.js'
+
+export const SECRETS = {
+  JWT_SECRET: 'chaos-jwt-secret-that-is-long-enough-0123456789',
+  EMAIL_HASH_KEY: 'c'.repeat(64),
+  ENCRYPTION_KEY: 'd'.repeat(64),
+  PLATFORM_ADMIN_TOKEN: 'chaos-platform-admin-token-0123456789'
+}
+
+export interface World {
+  pg: KillablePostgres
+  app: FastifyInstance
+  env: Record<string, string>
+  sql: <R = Record<string, unknown>>(database: string, text: string, params?: unknown[]) => Promise<R[]>
+  close: () => Promise<void>
+}
+
+export async function startWorld (env: Record<string, string> = {}): Promise<World> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'church-sms-chaos-'))
+  const pgServer = await startKillablePostgres(path.join(dir, 'postgres'))
+  const admin = new pg.Client({ connectionString: pgServer.url })
+  await admin.connect()
+  await admin.query('CREATE DATABASE registry')
+  await admin.end()
+  const fullEnv: Record<string, string> = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: withDatabase(pgServer.url, 'registry'),
+    TENANT_DATABASE_URL: pgServer.url,
+    DATA_DIR: path.join(dir, 'data'),
+    WORKER_ENABLED: 'false',
+    PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
+    RATE_LIMIT_PER_MINUTE: '100000',
+    ...SECRETS,
+    ...env
+  }
+  const app = await buildApp(await loadConfig(fullEnv), { logger: false })
+  const sql = async <R>(database: string, text: string, params: unknown[] = []): Promise<R[]> => {
+    const client = new pg.Client({ connectionString: withDatabase(pgServer.url, database) })
+    await client.connect()
+    try { return (await client.query(text, params)).rows as R[] } finally { await client.end() }
+  }
+  return {
+    pg: pgServer,
+    app,
+    env: fullEnv,
+    sql,
+    async close () {
+      await app.close().catch(() => {})
+      await pgServer.stop()
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+export const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
+
+export async function until (check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!await check().catch(() => false)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(200)
+  }
+}
+
+/** Asserts for scenarios: each failure is collected, the scenario goes on to report them all. */
+export function checks () {
+  const failures: string[] = []
+  return {
+    failures,
+    ok (condition: boolean, what: string) { if (!condition) failures.push(what) },
+    equal (actual: unknown, expected: unknown, what: string) {
+      if (actual !== expected) failures.push(`${what}: expected ${String(expected)}, got ${String(actual)}`)
+    }
+  }
+}
