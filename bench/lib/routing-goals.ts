@@ -24,18 +24,23 @@ export async function floorAndMisses (app: FastifyInstance, serverUrl: string, t
   const floorTenants = pick(samples, 1)
   const fillers = [...tenants].reverse()
   let filler = 0
-  const nextFiller = (): BenchTenant => fillers[filler++ % fillers.length] as BenchTenant
+  // Never the tenant about to be measured (small runs have few tenants to choose from).
+  const nextFiller = (not: BenchTenant): BenchTenant => {
+    let f = fillers[filler++ % fillers.length] as BenchTenant
+    while (f.tenantId === not.tenantId) f = fillers[filler++ % fillers.length] as BenchTenant
+    return f
+  }
   const url = async (t: BenchTenant): Promise<string> => (await app.directory.connectionInfo(t.tenantId)).url
   const floors: number[] = []
   const misses: number[] = []
   for (let i = 0; i < samples; i++) {
     floors.push(await floorOnce(await url(floorTenants[i] as BenchTenant), (floorTenants[i] as BenchTenant).adminId))
-    misses.push(await missOnce(app, missTenants[i] as BenchTenant, nextFiller()))
+    misses.push(await missOnce(app, missTenants[i] as BenchTenant, nextFiller(missTenants[i] as BenchTenant)))
   }
   log(`floor and miss: ${samples} samples each`)
   const fresh = await createTenants(app, few, 1)
   const afterSignUp: number[] = []
-  for (const t of fresh) afterSignUp.push(await missOnce(app, t, nextFiller()))
+  for (const t of fresh) afterSignUp.push(await missOnce(app, t, nextFiller(t)))
   const clones = await unprewarmedClones(app, serverUrl, few)
   log(`sign-ups and unprewarmed clones: ${few} each; migrating ${few} tenants of a registry of their own`)
   const migrated = await afterMigration(serverUrl, few)

@@ -2,9 +2,10 @@
 // connection budget per PostgreSQL server, segmented-LRU eviction of idle clients (pool-capacity.ts),
 // single-flight creation. An idle client keeps one connection, so a server's budget keeps as many
 // tenants warm as it has connections; a busy client opens more (up to connectionsPerClient) only
-// while the server has room, and closes them again soon after.
+// while the server has room, and closes them again soon after (client-connections.ts).
 import pg from 'pg'
 import { ERRORS } from '../errors.js'
+import { createConnectionGrowth } from './client-connections.js'
 import { createCapacity, type Slotted } from './pool-capacity.js'
 import { createTenantPrismaClient, disposeTenantClient, openTenantPgPool, warmUpTenantClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
@@ -41,6 +42,8 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   // In connections: every client holds one slot, plus one per connection it opened while busy.
   const serverCap = (serverId: string): number => opts.connectionBudget(serverId)
   const capacity = createCapacity<Entry<C>>({ maxClients, serverCap })
+  // A freed extra slot may let a waiting build in.
+  const connections = createConnectionGrowth<Entry<C>>({ capacity, connectionsPerClient, onFreed: () => { pump() } })
 
   const entries = new Map<string, Entry<C>>() // building or ready: at most one per tenant
   const draining = new Map<string, Entry<C>>() // no longer handed out; disposed once its leases end
@@ -60,7 +63,6 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   function lease (entry: Entry<C>): TenantLease<C> {
     entry.leases++
     capacity.markBusy(entry)
-    grow(entry)
     let released = false
     const release = (): void => {
       if (released) return
@@ -68,31 +70,6 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       onRelease(entry)
     }
     return { client: entry.client as C, sql: entry.pool as pg.Pool, tenantId: entry.tenantId, release }
-  }
-
-  /**
-   * More leases than connections: allow one more connection if the server has room. Raised before
-   * the lease's first query, so pg opens it on demand; never above what the slots cover.
-   */
-  function grow (entry: Entry<C>): void {
-    const pool = entry.pool
-    if (pool === undefined || entry.state !== 'ready') return
-    const held = 1 + (entry.extra ?? 0)
-    if (entry.leases <= held || held >= connectionsPerClient) return
-    if (capacity.reserveExtra(entry)) pool.options.max = held + 1
-  }
-
-  /** pg closed a connection (an extra one idle for extraIdleMs, or a broken one): free its slot. */
-  function shrink (entry: Entry<C>): void {
-    const pool = entry.pool
-    if (pool === undefined || entry.state === 'gone') return
-    let freed = false
-    while ((entry.extra ?? 0) > 0 && pool.totalCount < 1 + (entry.extra ?? 0)) {
-      capacity.releaseExtra(entry)
-      freed = true
-    }
-    pool.options.max = 1 + (entry.extra ?? 0)
-    if (freed) pump()
   }
 
   function onRelease (entry: Entry<C>): void {
@@ -147,14 +124,13 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       await victim?.disposed
       if (closing) throw closingError()
       const pool = openTenantPgPool(info, extraIdleMs, (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
-      pool.on('remove', () => { shrink(entry) })
       entry.pool = pool
+      connections.attach(entry, pool)
       live.add(entry)
       entry.client = createClient(info, pool)
       await warmUpTenantClient(entry.client, pool)
       if (closing) throw closingError()
       entry.state = 'ready'
-      // Concurrent first requests: each lease beyond the first may get a connection of its own.
       for (const waiter of entry.pending.splice(0)) waiter.resolve(lease(entry))
       // Every acquirer normally takes a lease here; if none is left the client must still become evictable.
       if (entry.leases === 0) {

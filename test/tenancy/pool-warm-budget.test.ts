@@ -84,3 +84,21 @@ t.test('a busy client opens more connections only from free room, and closes the
   t.equal(pool.stats().evictions, evictions, 'no warm tenant was evicted for it')
   t.ok(peak <= BUDGET, `at most ${BUDGET} connections seen (max ${peak})`)
 })
+
+t.test('parallel queries in one lease get more connections when there is room', async (t) => {
+  const pool = makePool(t)
+  let busyPeak = 0
+  const db0 = names()[2] as string
+  await pool.withTenant('t2', async (db) => {
+    const probe = (async () => {
+      for (let i = 0; i < 20; i++) {
+        busyPeak = Math.max(busyPeak, (await connections()).get(db0) ?? 0)
+        await sleep(15)
+      }
+    })()
+    await Promise.all([sleepQuery(db, 0.25), sleepQuery(db, 0.25), sleepQuery(db, 0.25)])
+    await probe
+  })
+  t.equal(busyPeak, 3, `three parallel queries on three connections (peak ${busyPeak})`)
+  await until(async () => (await connections()).get(db0) === 1, { what: 'the extra connections to close' })
+})

@@ -68,7 +68,7 @@ t.test('200 concurrent tenants stay within the client count and the connection b
   })()
 
   const tenants = Array.from({ length: 200 }, (_, i) => `tenant-${i}`)
-  // Two queries per lease: one lease is served on its client's one connection (see pool-warm-budget).
+  // Two queries per lease, so that clients open a second connection whenever the budget has room.
   const results = await Promise.allSettled(tenants.map(async (id) => await pool.withTenant(id, async (client) => {
     const [db, again] = await Promise.all([currentDatabase(client), currentDatabase(client)])
     return db === again ? db : 'mixed'
