@@ -5,12 +5,14 @@ import { signupBurst } from './signup-burst.js'
 import { webhookStorm } from './webhook-storm.js'
 import { broadcastKill } from './broadcast-kill.js'
 import { fleetKill } from './fleet-kill.js'
+import { processKill } from './process-kill.js'
 import { keepRunningOnStrayRejections } from '../../src/process/run-service.js'
 
 const SCENARIOS: Record<string, () => Promise<string[]>> = {
   'PostgreSQL SIGKILLed during a burst of sign-ups': signupBurst,
   'PostgreSQL SIGKILLed during a 5,000-recipient broadcast': broadcastKill,
   'PostgreSQL SIGKILLed during a fleet migration': fleetKill,
+  'API and worker processes SIGKILLed mid-broadcast and restarted': processKill,
   'inbound webhooks with Telnyx retries from another process, PostgreSQL killed midway': webhookStorm
 }
 

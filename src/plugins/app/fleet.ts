@@ -5,6 +5,7 @@
 // final write failed, the run lock's session died with the server) is taken up again without a restart.
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
+import { createQueueSafely } from '../../db/create-queue.js'
 import { createFleetRuns } from '../../registry/fleet-runs.js'
 import { createFleetService, type FleetService } from '../../tenancy/fleet/service.js'
 
@@ -22,7 +23,7 @@ async function fleetPlugin (app: FastifyInstance): Promise<void> {
   const runs = createFleetRuns({ registry: app.registry, registryUrl: config.databaseUrl as string })
   const service = createFleetService({ registry: app.registry, runs, servers: app.servers, pool: app.pool, migrations: app.tenantMigrations, metrics: app.metrics.fleet, log: app.log })
   // A run survives its worker (its progress is in the registry), so pg-boss itself never retries one.
-  await boss.createQueue(FLEET_QUEUE, { name: FLEET_QUEUE, retryLimit: 0, expireInSeconds: 6 * 3600 })
+  await createQueueSafely(boss, FLEET_QUEUE, { name: FLEET_QUEUE, retryLimit: 0, expireInSeconds: 6 * 3600 })
 
   /** Queues a validated run for a worker (the operator API). */
   async function queue (request: Parameters<FleetService['enqueue']>[0]): ReturnType<FleetService['enqueue']> {
