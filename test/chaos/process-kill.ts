@@ -92,7 +92,7 @@ export async function processKill (): Promise<string[]> {
     await until(async () => fake.sent.length > RECIPIENTS / 5, 'a fifth of the first broadcast sent', 120_000)
     // The second broadcast is in flight at the API when both processes die.
     const second = post('/api/messages', { text: 'Potluck after the service' }, accessToken).then((r) => r.status).catch(() => 0)
-    await sleep(40 + Math.floor(Math.random() * 200))
+    await sleep(50 + Math.floor(Math.random() * 1200))
     const killedAt = new Date()
     api.child.kill('SIGKILL')
     worker.child.kill('SIGKILL')
