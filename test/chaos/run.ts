@@ -19,6 +19,10 @@ const SCENARIOS: Record<string, () => Promise<string[]>> = {
 // As in server.ts and worker.ts: what a library lets slip while PostgreSQL is down is logged, not fatal.
 let strays = 0
 keepRunningOnStrayRejections({ error: () => { strays++ } })
+// An uncaught exception (e.g. an 'error' event nobody listens to) would end the service: it fails the
+// scenario it happened in, with its stack, instead of ending the run with nothing reported.
+const uncaught: string[] = []
+process.on('uncaughtException', (error) => { uncaught.push(error.stack ?? String(error)) })
 
 const only = process.argv.slice(2)
 let passed = 0
@@ -32,6 +36,7 @@ for (const [name, scenario] of Object.entries(SCENARIOS)) {
   } catch (error) {
     failures = [`crashed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`]
   }
+  failures.push(...uncaught.splice(0).map((stack) => `uncaught exception (would end the process): ${stack}`))
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
   if (failures.length === 0) {
     passed++

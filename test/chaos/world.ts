@@ -56,6 +56,7 @@ export async function startGround (env: Record<string, string> = {}): Promise<Gr
   }
   const sql = async <R>(database: string, text: string, params: unknown[] = []): Promise<R[]> => {
     const client = new pg.Client({ connectionString: withDatabase(pgServer.url, database) })
+    client.on('error', () => {})
     await client.connect()
     try { return (await client.query(text, params)).rows as R[] } finally { await client.end() }
   }
