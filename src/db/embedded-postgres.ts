@@ -16,8 +16,12 @@ export interface EmbeddedPostgresOptions {
   /** Folder that holds the cluster (`<dir>/pgdata`) and its generated password. */
   dir: string
   port?: number
-  /** Test runs trade durability for speed. */
-  fast?: boolean
+  /**
+   * Test runs trade durability for speed. 'survives-kill': no fsync (a killed server's writes are still
+   * in the OS cache), but every acknowledged commit is in the WAL: what chaos tests SIGKILL. Plain
+   * `true` also acknowledges commits before their WAL is written, so a SIGKILL loses the last ones.
+   */
+  fast?: boolean | 'survives-kill'
   maxConnections?: number
   /** wal_level=logical, so that tenant moves can replicate instead of copying under a write freeze. */
   logicalReplication?: boolean
@@ -83,6 +87,7 @@ export async function startEmbeddedPostgres (options: EmbeddedPostgresOptions): 
       '-c', 'max_logical_replication_workers=16', '-c', 'max_sync_workers_per_subscription=8', '-c', 'wal_retrieve_retry_interval=200ms')
   }
   if (options.fast === true) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off')
+  if (options.fast === 'survives-kill') flags.push('-c', 'fsync=off', '-c', 'full_page_writes=off')
 
   const pg = new EmbeddedPostgres({
     databaseDir,

@@ -98,13 +98,19 @@ export async function withAdminClient<T> (url: string, fn: (client: pg.PoolClien
     admin.gate.leave()
     throw new Error(`cannot connect to PostgreSQL at ${describeServer(url)}: ${(error as Error).message}`, { cause: error })
   }
+  // pg-pool takes its idle 'error' listener off a client it hands out: a server that dies while the
+  // caller is between statements (its backends send FATAL before they go) would then crash the
+  // process with an unhandled 'error' event. The next statement fails and the client is dropped.
   let broken: Error | undefined
+  const onError = (error: Error): void => { broken ??= error }
+  client.on('error', onError)
   try {
     return await fn(client)
   } catch (error) {
     broken = error as Error
     throw error
   } finally {
+    client.removeListener('error', onError)
     // A connection whose statement failed mid-way may hold session state: do not reuse it.
     client.release(broken)
     admin.gate.leave()

@@ -151,7 +151,10 @@ export function createFleetRuns (deps: { registry: RegistryClient, registryUrl: 
                     ${col('startedAt')}::timestamp[], ${col('finishedAt')}::timestamp[], ${col('durationMs')}::int[], ${col('attempts')}::int[])
           AS t("tenantId", "fromVersion", "version", "status", "error", "startedAt", "finishedAt", "durationMs", "attempts")
         ON CONFLICT ("runId", "tenantId") DO UPDATE SET "fromVersion" = EXCLUDED."fromVersion", "version" = EXCLUDED."version", "status" = EXCLUDED."status",
-          "error" = EXCLUDED."error", "startedAt" = EXCLUDED."startedAt", "finishedAt" = EXCLUDED."finishedAt", "durationMs" = EXCLUDED."durationMs", "attempts" = EXCLUDED."attempts"`
+          "error" = EXCLUDED."error", "startedAt" = EXCLUDED."startedAt", "finishedAt" = EXCLUDED."finishedAt", "durationMs" = EXCLUDED."durationMs", "attempts" = EXCLUDED."attempts"
+        -- A later "already current" for the same run (a second executor after a lost lock) must not
+        -- erase the row that records this run migrating the tenant.
+        WHERE NOT ("TenantMigration".status = 'APPLIED' AND "TenantMigration"."fromVersion" <> "TenantMigration".version AND EXCLUDED."fromVersion" = EXCLUDED.version)`
       const applied = rows.filter((r) => r.status === 'APPLIED')
       if (applied.length > 0) await setSchemaVersions(applied.map((r) => ({ tenantId: r.tenantId, version: r.version })))
     }

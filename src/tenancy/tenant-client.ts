@@ -37,12 +37,18 @@ export function createTenantPrismaClient (_info: TenantConnectionInfo, pool: pg.
  */
 export async function warmUpTenantClient (client: unknown, pool: pg.Pool): Promise<void> {
   const connect = (client as { $connect?: () => Promise<void> }).$connect
-  const opened = pool.connect()
+  // Held while $connect runs, without pg-pool's idle listener: a server dying meanwhile must not raise
+  // an unhandled 'error' event (see withAdminClient); the dead connection is dropped on release.
+  let broken: Error | undefined
+  const onError = (error: Error): void => { broken ??= error }
+  const opened = pool.connect().then((c) => { c.on('error', onError); return c })
   try {
     if (typeof connect === 'function') await connect.call(client)
   } finally {
     // Released to the pool for the first query; a failure to connect fails the build like a query would.
-    ;(await opened).release()
+    const c = await opened
+    c.removeListener('error', onError)
+    c.release(broken)
   }
 }
 

@@ -12,7 +12,7 @@ import { createTenantPrismaClient, disposeTenantClient, openTenantPgPool, warmUp
 export { createTenantPrismaClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
 export type { PoolLogger, TenantLease, TenantPoolOptions, TenantSql } from './tenant-pool-types.js'
-import type { PoolLogger, TenantLease, TenantPoolOptions, TenantSql } from './tenant-pool-types.js'
+import type { TenantLease, TenantPoolOptions } from './tenant-pool-types.js'
 
 interface Deferred<T> { resolve: (value: T) => void, reject: (error: unknown) => void }
 

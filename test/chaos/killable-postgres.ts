@@ -1,5 +1,7 @@
 // An embedded PostgreSQL the chaos scenarios can SIGKILL (postmaster and every backend, as a crash or
-// an OOM kill would) and start again on the same data and port; crash recovery does the rest.
+// an OOM kill would) and start again on the same data and port; crash recovery does the rest. Commits
+// are synchronous (fast: 'survives-kill'): with synchronous_commit off a SIGKILL loses commits the
+// service was told had happened, which no real server does, and the scenarios would count that.
 import { execFileSync } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
@@ -16,7 +18,7 @@ export interface KillablePostgres {
 const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
 
 export async function startKillablePostgres (dir: string): Promise<KillablePostgres> {
-  let running: RunningPostgres = await startEmbeddedPostgres({ dir, fast: true, maxConnections: 400 })
+  let running: RunningPostgres = await startEmbeddedPostgres({ dir, fast: 'survives-kill', maxConnections: 400 })
   const port = running.port
   const pidFile = path.join(dir, 'pgdata', 'postmaster.pid')
   return {
@@ -29,7 +31,7 @@ export async function startKillablePostgres (dir: string): Promise<KillablePostg
       while ([postmaster, ...children].some(alive)) await new Promise((resolve) => setTimeout(resolve, 50))
     },
     async restart () {
-      running = await startEmbeddedPostgres({ dir, port, fast: true, maxConnections: 400 })
+      running = await startEmbeddedPostgres({ dir, port, fast: 'survives-kill', maxConnections: 400 })
     },
     async stop () { await running.stop().catch(() => {}) }
   }

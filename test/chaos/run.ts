@@ -4,17 +4,25 @@
 import { signupBurst } from './signup-burst.js'
 import { webhookStorm } from './webhook-storm.js'
 import { broadcastKill } from './broadcast-kill.js'
+import { fleetKill } from './fleet-kill.js'
+import { processKill } from './process-kill.js'
 import { keepRunningOnStrayRejections } from '../../src/process/run-service.js'
 
 const SCENARIOS: Record<string, () => Promise<string[]>> = {
   'PostgreSQL SIGKILLed during a burst of sign-ups': signupBurst,
   'PostgreSQL SIGKILLed during a 5,000-recipient broadcast': broadcastKill,
+  'PostgreSQL SIGKILLed during a fleet migration': fleetKill,
+  'API and worker processes SIGKILLed mid-broadcast and restarted': processKill,
   'inbound webhooks with Telnyx retries from another process, PostgreSQL killed midway': webhookStorm
 }
 
 // As in server.ts and worker.ts: what a library lets slip while PostgreSQL is down is logged, not fatal.
 let strays = 0
 keepRunningOnStrayRejections({ error: () => { strays++ } })
+// An uncaught exception (e.g. an 'error' event nobody listens to) would end the service: it fails the
+// scenario it happened in, with its stack, instead of ending the run with nothing reported.
+const uncaught: string[] = []
+process.on('uncaughtException', (error) => { uncaught.push(error.stack ?? String(error)) })
 
 const only = process.argv.slice(2)
 let passed = 0
@@ -28,6 +36,7 @@ for (const [name, scenario] of Object.entries(SCENARIOS)) {
   } catch (error) {
     failures = [`crashed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`]
   }
+  failures.push(...uncaught.splice(0).map((stack) => `uncaught exception (would end the process): ${stack}`))
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
   if (failures.length === 0) {
     passed++

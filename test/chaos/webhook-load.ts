@@ -12,11 +12,14 @@ const inFlight = Number(process.env.WEBHOOK_CONCURRENCY ?? 16)
 interface Delivery { body: string, attempt: number }
 const events: Array<{ messageId: string, to: string }> = []
 const pending: Delivery[] = []
-const stats = { deliveries: 0, duplicatesSent: 0, fiveXx: 0, networkErrors: 0, fourXx: 0, redeliveredAfterFailure: 0 }
+const stats = { deliveries: 0, duplicatesSent: 0, fiveXx: 0, networkErrors: 0, fourXx: 0, redeliveredAfterFailure: 0, stormMs: 0 }
+const startedAt = Date.now()
 let seq = 0
 let scheduled = 0
 
 function newEvent (): void {
+  // How long new events kept coming: the storm's length, retries of the last ones come after it.
+  stats.stormMs = Date.now() - startedAt
   const to = numbers[seq % numbers.length] as string
   const messageId = randomUUID()
   events.push({ messageId, to })

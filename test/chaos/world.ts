@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pg from 'pg'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../src/app.js'
+import { buildApp, type BuildOptions } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { withDatabase } from '../../src/db/pg-admin.js'
 import { startKillablePostgres, type KillablePostgres } from './killable-postgres.js'
@@ -17,15 +17,25 @@ export const SECRETS = {
   PLATFORM_ADMIN_TOKEN: 'chaos-platform-admin-token-0123456789'
 }
 
-export interface World {
+export type Sql = <R = Record<string, unknown>>(database: string, text: string, params?: unknown[]) => Promise<R[]>
+
+export interface Ground {
   pg: KillablePostgres
-  app: FastifyInstance
+  /** The environment server.ts and worker.ts read, pointing at this PostgreSQL. */
   env: Record<string, string>
-  sql: <R = Record<string, unknown>>(database: string, text: string, params?: unknown[]) => Promise<R[]>
+  sql: Sql
+  dir: string
   close: () => Promise<void>
 }
 
-export async function startWorld (env: Record<string, string> = {}): Promise<World> {
+export interface World extends Ground {
+  app: FastifyInstance
+  /** Another app on the same PostgreSQL (closed with the world), e.g. with another migrations folder. */
+  appWith: (env?: Record<string, string>, options?: BuildOptions) => Promise<FastifyInstance>
+}
+
+/** A killable PostgreSQL with an empty registry database and the environment to run the service on it. */
+export async function startGround (env: Record<string, string> = {}): Promise<Ground> {
   const dir = await mkdtemp(path.join(tmpdir(), 'church-sms-chaos-'))
   const pgServer = await startKillablePostgres(path.join(dir, 'postgres'))
   const admin = new pg.Client({ connectionString: pgServer.url })
@@ -44,21 +54,40 @@ export async function startWorld (env: Record<string, string> = {}): Promise<Wor
     ...SECRETS,
     ...env
   }
-  const app = await buildApp(await loadConfig(fullEnv), { logger: false })
   const sql = async <R>(database: string, text: string, params: unknown[] = []): Promise<R[]> => {
     const client = new pg.Client({ connectionString: withDatabase(pgServer.url, database) })
+    client.on('error', () => {})
     await client.connect()
     try { return (await client.query(text, params)).rows as R[] } finally { await client.end() }
   }
   return {
     pg: pgServer,
-    app,
     env: fullEnv,
     sql,
+    dir,
     async close () {
-      await app.close().catch(() => {})
       await pgServer.stop()
       await rm(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+export async function startWorld (env: Record<string, string> = {}): Promise<World> {
+  const ground = await startGround(env)
+  const apps: FastifyInstance[] = []
+  const appWith = async (more: Record<string, string> = {}, options: BuildOptions = {}): Promise<FastifyInstance> => {
+    const app = await buildApp(await loadConfig({ ...ground.env, ...more }), { logger: false, ...options })
+    apps.push(app)
+    return app
+  }
+  const app = await appWith()
+  return {
+    ...ground,
+    app,
+    appWith,
+    async close () {
+      for (const a of apps.reverse()) await a.close().catch(() => {})
+      await ground.close()
     }
   }
 }

@@ -1,5 +1,6 @@
 // The pg-boss queues of outbound messaging (in the registry database) and how send jobs are cut.
 import type PgBoss from 'pg-boss'
+import { createQueueSafely } from '../../db/create-queue.js'
 
 export const SEND_QUEUE = 'message-send'
 export const RECURRING_QUEUE = 'recurring-tick'
@@ -15,11 +16,11 @@ export interface SendJob { tenantId: string, messageId: string, recipientIds: st
 
 export async function ensureQueues (boss: PgBoss): Promise<void> {
   // Sends retry per recipient (see send-batch.ts); a job fails only on infrastructure errors.
-  await boss.createQueue(SEND_QUEUE, { name: SEND_QUEUE, retryLimit: 5, retryDelay: 2, retryBackoff: true })
-  await boss.createQueue(RECURRING_QUEUE, { name: RECURRING_QUEUE, retryLimit: 0 })
+  await createQueueSafely(boss, SEND_QUEUE, { name: SEND_QUEUE, retryLimit: 5, retryDelay: 2, retryBackoff: true })
+  await createQueueSafely(boss, RECURRING_QUEUE, { name: RECURRING_QUEUE, retryLimit: 0 })
   // Stately: at most one sweep queued and one running, however many workers start or tick.
-  await boss.createQueue(SWEEP_QUEUE, { name: SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
-  await boss.createQueue(DELIVERY_RETRY_QUEUE, { name: DELIVERY_RETRY_QUEUE, retryLimit: 2, retryDelay: 30 })
+  await createQueueSafely(boss, SWEEP_QUEUE, { name: SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
+  await createQueueSafely(boss, DELIVERY_RETRY_QUEUE, { name: DELIVERY_RETRY_QUEUE, retryLimit: 2, retryDelay: 30 })
 }
 
 export async function enqueueSend (boss: Pick<PgBoss, 'insert'>, job: Omit<SendJob, 'recipientIds'>, recipientIds: string[], startAfter?: Date): Promise<void> {

@@ -2,8 +2,10 @@
 // time, each holding one slot of its server's budget borrowed from the tenant pool (so live traffic
 // and the run together stay within it). A canary failure stops the run; afterwards failures are
 // recorded until the allowance is passed. A tenant whose locks could not be had goes to the back of
-// the queue and is tried again later in the same run.
+// the queue and is tried again later in the same run. So does a tenant whose server went away (killed,
+// restarting): the run waits for it, up to OUTAGE_GRACE_MS per tenant, instead of failing the fleet.
 import type { Migration } from '../../db/migrator.js'
+import { isConnectionLoss } from '../../db/connection-loss.js'
 import { connect } from '../../db/pg-admin.js'
 import type { LedgerRow } from '../../registry/fleet-runs.js'
 import type { ServerRow } from '../../registry/servers.js'
@@ -55,6 +57,9 @@ export interface RunHooks {
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 const emptyGroup = (total: number): GroupProgress => ({ total, done: 0, migrated: 0, current: 0, failed: 0, retries: 0 })
 const retryable = (error: unknown): boolean => isLockTimeout(error) || (error as { code?: string }).code === 'TENANT_POOL_EXHAUSTED'
+/** How long a tenant's server may stay unreachable before the tenant counts as failed. */
+export const OUTAGE_GRACE_MS = 5 * 60_000
+const outageBackoff = (losses: number): number => Math.min(250 * 2 ** Math.min(losses, 5), 5000)
 
 export async function executeFleetPlan (plan: FleetPlan, migrations: Migration[], deps: RunDeps, hooks: RunHooks = {}): Promise<FleetReport> {
   const started = Date.now()
@@ -115,7 +120,8 @@ export async function executeFleetPlan (plan: FleetPlan, migrations: Migration[]
 
   async function runGroup (name: GroupName, tenants: PlanTenant[]): Promise<void> {
     const group = report.groups[name]
-    const queue = tenants.map((tenant) => ({ tenant, attempts: 0, notBefore: 0, firstStart: 0 }))
+    // lostSince: when this tenant's server first went away; losses: attempts cut short that way.
+    const queue = tenants.map((tenant) => ({ tenant, attempts: 0, notBefore: 0, firstStart: 0, lostSince: 0, losses: 0 }))
     let inFlight = 0
     const allowed = name === 'canary' ? 0 : plan.allowedFailures
     const worker = async (): Promise<void> => {
@@ -141,9 +147,12 @@ export async function executeFleetPlan (plan: FleetPlan, migrations: Migration[]
         })
         try {
           const result = await migrateOne(item.tenant)
-          ledger.add(row('APPLIED', result.from, result.to, null))
+          // An attempt cut short by the outage may have committed before the server died: this run
+          // then finds the tenant current, but it is still the run that took it from its old version.
+          const mayHaveCommitted = item.losses > 0 && result.applied.length === 0 && result.from !== item.tenant.schemaVersion
+          ledger.add(row('APPLIED', mayHaveCommitted ? item.tenant.schemaVersion : result.from, result.to, null))
           group.done++
-          if (result.applied.length > 0) {
+          if (result.applied.length > 0 || mayHaveCommitted) {
             group.migrated++
             // Only a tenant whose schema changed loses its cached client.
             await deps.pool.evict(item.tenant.id)
@@ -151,9 +160,15 @@ export async function executeFleetPlan (plan: FleetPlan, migrations: Migration[]
             group.current++
           }
         } catch (error) {
-          if (retryable(error) && item.attempts < options.lockAttempts) {
+          const lost = isConnectionLoss(error)
+          if (lost && (item.lostSince === 0 || Date.now() - item.lostSince < OUTAGE_GRACE_MS)) {
+            // Not the tenant's fault and not counted against it: tried again once the server answers.
+            if (item.lostSince === 0) deps.log.warn({ tenantId: item.tenant.id, err: error }, 'tenant server unreachable; the run waits for it')
             group.retries++
-            queue.push({ ...item, notBefore: Date.now() + 200 * item.attempts })
+            queue.push({ ...item, attempts: item.attempts - 1, lostSince: item.lostSince || Date.now(), losses: item.losses + 1, notBefore: Date.now() + outageBackoff(item.losses) })
+          } else if (retryable(error) && item.attempts < options.lockAttempts) {
+            group.retries++
+            queue.push({ ...item, lostSince: 0, notBefore: Date.now() + 200 * item.attempts })
           } else {
             const message = (error as Error).message
             ledger.add(row('FAILED', item.tenant.schemaVersion, item.tenant.schemaVersion, message.slice(0, 2000)))
