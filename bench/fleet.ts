@@ -5,6 +5,7 @@
 // one after another, measured on a sample and extrapolated linearly (each tenant costs the same: its
 // own process start, file load, connection and DDL; nothing is shared between them).
 import { spawn } from 'node:child_process'
+import { readdirSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -25,6 +26,8 @@ const TENANTS = Number(process.env.FLEET_BENCH_TENANTS ?? 1000)
 const BASELINE_SAMPLE = 20
 const MEMBERS_PER_TENANT = 200
 const ROOT = path.resolve(import.meta.dirname, '..')
+// The newest real tenant migration: where the template and every clone start.
+const RELEASED = readdirSync(MIGRATION_SETS.tenant).filter((name) => /^\d{4}_/.test(name)).sort().at(-1) ?? ''
 const BENCH_MIGRATION = {
   version: '9001_bench_member_nickname',
   up: 'ALTER TABLE "Member" ADD COLUMN "nickname" TEXT;\nCREATE INDEX "Member_nickname_idx" ON "Member"("nickname");\n',
@@ -76,7 +79,7 @@ async function createFleet (app: FastifyInstance, serverUrl: string): Promise<st
       databasePasswordEncrypted: password,
       encryptionKeyId: app.secretBox.keyId,
       status: 'ACTIVE' as const,
-      schemaVersion: '0001_init'
+      schemaVersion: RELEASED
     }))
   })
   return ids
@@ -124,7 +127,7 @@ export async function run (): Promise<void> {
   try {
     const dir = await benchMigrations()
     const config = await benchConfig(pg.url)
-    // Sign-up path at the real schema: the template starts at 0001_init.
+    // Sign-up path at the real schema: the template starts at the newest released version.
     const setup = await buildApp(config, { logger: false })
     await seedTemplate(pg.url)
     log(`creating ${TENANTS} tenant databases (+${BASELINE_SAMPLE} for the baseline)`)

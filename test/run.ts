@@ -1,5 +1,5 @@
 // `npm test`: starts one embedded PostgreSQL for the whole run, runs tap against it, stops it, removes
-// its folder, and ends with the line `N passed, N failed`. Extra arguments go to tap (e.g. one file).
+// its folder, runs the chaos suite, and ends with the line `N passed, N failed`. Extra arguments go to tap (e.g. one file).
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -65,5 +65,26 @@ const code: number = await new Promise((resolve) => {
 await pg.stop()
 await rm(dir, { recursive: true, force: true })
 if (code !== 0 && failed === 0) failed++
+
+// A whole run (no file named) also runs the chaos suite (test/chaos/run.ts: each scenario on its own
+// PostgreSQL, killed on purpose), after tap so the two never share the cores; its scenarios count
+// like tests. TEST_CHAOS=0 leaves it out of a local run.
+if (!args.some((arg) => !arg.startsWith('-')) && process.env.TEST_CHAOS !== '0') {
+  process.stdout.write('chaos suite (npm run test:chaos)\n')
+  const chaos = spawn(process.execPath, [path.resolve('node_modules/tsx/dist/cli.mjs'), path.resolve('test/chaos/run.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let counted = false
+  for await (const line of createInterface({ input: chaos.stdout })) {
+    const total = /^(\d+) passed, (\d+) failed$/.exec(line)
+    if (total === null) { process.stdout.write(`  ${line}\n`); continue }
+    passed += Number(total[1])
+    failed += Number(total[2])
+    counted = true
+  }
+  const chaosCode: number = await new Promise((resolve) => {
+    if (chaos.exitCode !== null) resolve(chaos.exitCode)
+    else chaos.on('close', (c) => { resolve(c ?? 1) })
+  })
+  if ((chaosCode !== 0 || !counted) && failed === 0) failed++
+}
 process.stdout.write(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}\n`)
 process.exit(failed > 0 || code !== 0 ? 1 : 0)

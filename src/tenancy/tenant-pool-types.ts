@@ -2,6 +2,7 @@
 // the pool's bookkeeping (tenant-pool.ts) so that callers read the interface without the machinery.
 import type pg from 'pg'
 import type { TenantConnectionInfo } from './tenant-client.js'
+import type { Slotted } from './pool-capacity.js'
 
 type LogFn = (obj: unknown, msg?: string) => void
 export interface PoolLogger { debug: LogFn, info: LogFn, warn: LogFn, error: LogFn }
@@ -41,4 +42,23 @@ export interface TenantLease<C> {
   tenantId: string
   /** Idempotent: a second call is ignored. */
   release: () => void
+}
+
+export interface Deferred<T> { resolve: (value: T) => void, reject: (error: unknown) => void }
+
+/** The pool's record of one tenant's client (tenant-pool.ts keeps them; pool-capacity.ts ranks them). */
+export interface Entry<C> extends Slotted {
+  state: 'building' | 'ready' | 'draining' | 'gone'
+  client?: C
+  pool?: pg.Pool
+  /** Where the client connects: a tenant switched to another database needs a new one. */
+  url?: string
+  leases: number
+  idleSince: number
+  pending: Array<Deferred<TenantLease<C>>> // acquirers waiting for the build
+  room?: Deferred<Entry<C> | undefined> // settled when the queued build gets a slot
+  timer?: NodeJS.Timeout
+  built?: Promise<void>
+  disposed?: Promise<void>
+  onDisposed?: () => void
 }

@@ -6,31 +6,14 @@
 import pg from 'pg'
 import { ERRORS } from '../errors.js'
 import { createConnectionGrowth } from './client-connections.js'
-import { createCapacity, type Slotted } from './pool-capacity.js'
+import { createCapacity } from './pool-capacity.js'
+import { poolStats } from './pool-stats.js'
 import { createTenantPrismaClient, disposeTenantClient, openTenantPgPool, warmUpTenantClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
 export { createTenantPrismaClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
 export type { PoolLogger, TenantLease, TenantPoolOptions, TenantSql } from './tenant-pool-types.js'
-import type { TenantLease, TenantPoolOptions } from './tenant-pool-types.js'
-
-interface Deferred<T> { resolve: (value: T) => void, reject: (error: unknown) => void }
-
-interface Entry<C> extends Slotted {
-  state: 'building' | 'ready' | 'draining' | 'gone'
-  client?: C
-  pool?: pg.Pool
-  /** Where the client connects: a tenant switched to another database needs a new one. */
-  url?: string
-  leases: number
-  idleSince: number
-  pending: Array<Deferred<TenantLease<C>>> // acquirers waiting for the build
-  room?: Deferred<Entry<C> | undefined> // settled when the queued build gets a slot
-  timer?: NodeJS.Timeout
-  built?: Promise<void>
-  disposed?: Promise<void>
-  onDisposed?: () => void
-}
+import type { Entry, TenantLease, TenantPoolOptions } from './tenant-pool-types.js'
 
 export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOptions<C>) {
   const acquireTimeoutMs = opts.acquireTimeoutMs ?? 10_000
@@ -287,20 +270,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   }
 
   function stats () {
-    const servers: Record<string, { clients: number, connectionCap: number, openConnections: number }> = {}
-    let openConnections = 0
-    let inFlight = 0
-    for (const entry of live) {
-      const open = entry.pool?.totalCount ?? 0
-      openConnections += open
-      inFlight += entry.leases
-      const server = servers[entry.serverId] ??= { clients: 0, connectionCap: opts.connectionBudget(entry.serverId), openConnections: 0 }
-      server.clients++
-      server.openConnections += open
-    }
-    let waiters = 0
-    for (const entry of queue) waiters += entry.pending.length
-    return { clients: live.size, ...counters, waiters, openConnections, inFlight, protectedClients: capacity.segments().protected, borrowed, servers }
+    return { ...poolStats(live, queue, opts.connectionBudget), ...counters, protectedClients: capacity.segments().protected, borrowed }
   }
 
   /** Slots one server offers: its budget in connections (a borrower takes one, like an idle client). */

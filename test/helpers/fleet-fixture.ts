@@ -1,5 +1,6 @@
 // Fleet migration tests: a tenant server of their own (templates change), a migrations folder made of
 // the real set plus extra migrations, and tenants signed up before those extras exist.
+import { readdirSync } from 'node:fs'
 import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -18,6 +19,9 @@ export async function tenantServer (t: Teardown): Promise<string> {
   t.teardown(async () => { await server.stop() })
   return server.url
 }
+
+/** The newest version of the real tenant migrations: where tenants signed up by these tests start. */
+export const RELEASED = readdirSync(MIGRATION_SETS.tenant).filter((name) => /^\d{4}_/.test(name)).sort().at(-1) ?? ''
 
 export interface ExtraMigration { version: string, up: string, down: string }
 

@@ -8,7 +8,7 @@ import { connect, withClient, withDatabase } from '../../src/db/pg-admin.js'
 import { fingerprint } from '../../src/tenancy/fleet/fingerprint.js'
 import { TEMPLATE_DATABASE } from '../../src/tenancy/template.js'
 import { until } from '../helpers/wait.js'
-import { ADD_COLUMN, fleetApp, fleetOf, inTenant, migrationsWith, tenantVersion } from '../helpers/fleet-fixture.js'
+import { ADD_COLUMN, fleetApp, fleetOf, inTenant, migrationsWith, RELEASED, tenantVersion } from '../helpers/fleet-fixture.js'
 
 const fleet = await fleetOf(t, 6)
 const dir = await migrationsWith([ADD_COLUMN])
@@ -27,7 +27,7 @@ t.test('the dry run prints the plan and touches nothing', async (t) => {
   t.same(plan.canary[0]?.pending, [ADD_COLUMN.version])
   const again = await app.fleet.plan({ direction: 'up', canary: 2 })
   t.same(again.canary.map((c) => c.id), plan.canary.map((c) => c.id), 'canaries are chosen deterministically')
-  t.equal(await tenantVersion(fleet, TEMPLATE_DATABASE), '0001_init')
+  t.equal(await tenantVersion(fleet, TEMPLATE_DATABASE), RELEASED)
   t.equal(await app.registry.fleetRun.count(), 0)
 })
 
@@ -48,7 +48,7 @@ t.test('a canary failure stops the run before the rest start', async (t) => {
   t.same(report.failures.map((f) => f.tenantId), [canary])
   t.equal(report.groups.rest.done, 0, 'no tenant of the rest was started')
   t.equal(await tenantVersion(fleet, TEMPLATE_DATABASE), ADD_COLUMN.version, 'templates go first')
-  for (const rest of plan.rest) t.equal(await tenantVersion(fleet, `tenant_${rest.id}`), '0001_init')
+  for (const rest of plan.rest) t.equal(await tenantVersion(fleet, `tenant_${rest.id}`), RELEASED)
   const run = await app.registry.fleetRun.findFirstOrThrow({ orderBy: { createdAt: 'desc' } })
   t.equal(run.status, 'FAILED')
   t.equal(run.activeSlot, null)
@@ -85,12 +85,12 @@ t.test('after the canaries, failures are recorded up to the allowance; a locked 
     const tenant = await app.registry.tenant.findUniqueOrThrow({ where: { id } })
     if (id === broken) {
       t.equal(row?.status, 'FAILED')
-      t.equal(tenant.schemaVersion, '0001_init')
+      t.equal(tenant.schemaVersion, RELEASED)
       continue
     }
     if (row !== undefined) {
       t.equal(row.status, 'APPLIED')
-      t.equal(row.fromVersion, '0001_init')
+      t.equal(row.fromVersion, RELEASED)
       t.equal(row.version, ADD_COLUMN.version)
       t.ok((row.durationMs ?? -1) >= 0 && row.startedAt !== null && row.finishedAt !== null)
     }
@@ -141,15 +141,15 @@ t.test('verify finds no drift, then names the tenant and the difference', async 
 
 t.test('rollback runs the down scripts across templates and tenants; the schema is as before', async (t) => {
   const dry = await app.fleet.plan({ direction: 'down' })
-  t.equal(dry.options.target, '0001_init', 'one version back by default')
+  t.equal(dry.options.target, RELEASED, 'one version back by default')
   const report = await app.fleet.runHere({ direction: 'down', canary: 1 })
   t.equal(report.status, 'SUCCEEDED')
   t.equal(report.groups.canary.migrated + report.groups.rest.migrated, 6)
-  t.same(report.templates.map((x) => [x.from, x.to]), [[ADD_COLUMN.version, '0001_init']])
-  t.equal(await tenantVersion(fleet, TEMPLATE_DATABASE), '0001_init')
+  t.same(report.templates.map((x) => [x.from, x.to]), [[ADD_COLUMN.version, RELEASED]])
+  t.equal(await tenantVersion(fleet, TEMPLATE_DATABASE), RELEASED)
   for (const id of fleet.tenants) {
     t.notOk(await hasColumn(id))
-    t.equal((await app.registry.tenant.findUniqueOrThrow({ where: { id } })).schemaVersion, '0001_init')
+    t.equal((await app.registry.tenant.findUniqueOrThrow({ where: { id } })).schemaVersion, RELEASED)
   }
   t.same(await print(`tenant_${fleet.tenants[0] ?? ''}`), before, 'catalog fingerprint after up + down equals before')
   t.same((await app.fleet.verify()).drifted, [])

@@ -22,7 +22,7 @@ import type { TenantDirectory } from '../../registry/tenant-directory.js'
 import type { TenantPool } from '../tenant-pool.js'
 import { createMoveTarget, schemaVersionOf } from './move-target.js'
 import { createPublication, createSubscription, dropPublication, dropSubscription, syncState } from './replication.js'
-import { copyTables, differences, DIGEST_SESSION, digestTables, tenantTables, type TenantTable } from './tenant-tables.js'
+import { copyTables, differences, DIGEST_SESSION, digestTables, emptyTables, tenantTables, type TenantTable } from './tenant-tables.js'
 import { revokeWrites } from './old-database.js'
 
 export type MoveMethod = 'LOGICAL' | 'COPY'
@@ -155,6 +155,7 @@ export function createMoveService (deps: MoveDeps) {
       await source.query(DIGEST_SESSION)
       await target.query(DIGEST_SESSION)
       const tables = await tenantTables(source)
+      await emptyTables(target, tables)
       if (method === 'LOGICAL') {
         await setState('SYNCING')
         await createPublication(source, tenantId, tables)

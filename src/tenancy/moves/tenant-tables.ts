@@ -68,6 +68,14 @@ export function differences (source: TableDigest[], target: TableDigest[]): Arra
 const COPY_BATCH = 2000
 
 /**
+ * A target built at the tenant's version holds the rows its migrations seeded (tenant 0002's settings
+ * row): they go before the copy or the subscription's initial sync, so that the source's rows replace them.
+ */
+export async function emptyTables (target: Queryable, tables: TenantTable[]): Promise<void> {
+  if (tables.length > 0) await target.query(`TRUNCATE ${tables.map((t) => t.quoted).join(', ')}`)
+}
+
+/**
  * Copies every row of `tables` from `source` (whose transaction must keep them still, e.g. under the
  * move's locks) into the empty tables of `target`, in batches of JSON rows: any role that may
  * INSERT can do it, where COPY FROM with triggers disabled would need a superuser.
