@@ -20,7 +20,7 @@ const PUBLIC = new Set(['GET /health', 'GET /ready', 'GET /api/invitations/{toke
  * organization's content, numbers and team; only owners manage billing, export, deletion, roles,
  * owners and security. */
 function expectedRole (method: string, path: string): Expected {
-  if (path.startsWith('/api/platform/')) return 'operator'
+  if (path.startsWith('/api/platform/') || path === '/metrics') return 'operator'
   if (PUBLIC.has(`${method} ${path}`) || path.startsWith('/api/auth/') || path.startsWith('/webhooks/')) return 'public'
   if (/^\/api\/(account\/(exports|deletion)|billing|organization\/security)/.test(path) || (method === 'PATCH' && path === '/api/admins/{id}')) return 'OWNER'
   if (path === '/api/me' || path.startsWith('/api/account/') || path.startsWith('/api/conversations')) return 'STAFF'
