@@ -2,7 +2,7 @@
 // the worker: /ready reports the outage, the service recovers without a restart, the run carries on by
 // itself and ends SUCCEEDED with every tenant migrated exactly once (its own ledger, the registry's
 // ledger and a probe row the migration inserts), and `verify` finds no drift.
-import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { MIGRATION_SETS } from '../../src/db/migrator.js'
@@ -34,6 +34,7 @@ export async function fleetKill (): Promise<string[]> {
   const t0 = Date.now()
   const at = (): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`
   const phases: string[] = []
+  const migrations = await migrationsFolder()
   try {
     // The fleet, signed up on today's migrations, four at a time.
     const tenants: Array<{ id: string, token: string }> = []
@@ -50,7 +51,7 @@ export async function fleetKill (): Promise<string[]> {
     phases.push(`signed up ${TENANTS} at ${at()}`)
     // The next release: its files carry the new migration, the worker runs fleet jobs, the template is
     // brought up at start-up as a deploy does; the tenants wait for the fleet run.
-    const app = await world.appWith({ WORKER_ENABLED: 'true' }, { tenantMigrationsDir: await migrationsFolder() })
+    const app = await world.appWith({ WORKER_ENABLED: 'true' }, { tenantMigrationsDir: migrations })
     const operator = { authorization: `Bearer ${SECRETS.PLATFORM_ADMIN_TOKEN}` }
     const started = await app.inject({ method: 'POST', url: '/api/platform/migrations', headers: operator, payload: { direction: 'up', canary: 2, concurrency: 2 } })
     c.equal(started.statusCode, 202, 'fleet run queued')
@@ -117,5 +118,6 @@ export async function fleetKill (): Promise<string[]> {
     return c.failures
   } finally {
     await world.close()
+    await rm(migrations, { recursive: true, force: true })
   }
 }

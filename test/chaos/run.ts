@@ -25,6 +25,8 @@ const uncaught: string[] = []
 process.on('uncaughtException', (error) => { uncaught.push(error.stack ?? String(error)) })
 
 const only = process.argv.slice(2)
+// A scenario that hangs fails and the run goes on (the suite has a CI time limit).
+const SCENARIO_TIMEOUT_MS = Number(process.env.CHAOS_SCENARIO_TIMEOUT_MS ?? 240_000)
 let passed = 0
 let failed = 0
 for (const [name, scenario] of Object.entries(SCENARIOS)) {
@@ -32,7 +34,9 @@ for (const [name, scenario] of Object.entries(SCENARIOS)) {
   const started = Date.now()
   let failures: string[]
   try {
-    failures = await scenario()
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<string[]>((resolve) => { timer = setTimeout(() => { resolve([`did not finish within ${SCENARIO_TIMEOUT_MS / 1000} s`]) }, SCENARIO_TIMEOUT_MS) })
+    failures = await Promise.race([scenario(), deadline]).finally(() => { clearTimeout(timer) })
   } catch (error) {
     failures = [`crashed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`]
   }

@@ -86,8 +86,15 @@ export async function startWorld (env: Record<string, string> = {}): Promise<Wor
     app,
     appWith,
     async close () {
-      for (const a of apps.reverse()) await a.close().catch(() => {})
+      // Bounded: a close that never ends (something holding a connection to the killed server) is a
+      // defect to report, not a reason for the whole run to hang.
+      let hung = false
+      for (const a of apps.reverse()) {
+        const closed = a.close().then(() => true, () => true)
+        hung ||= !await Promise.race([closed, sleep(30_000).then(() => false)])
+      }
       await ground.close()
+      if (hung) throw new Error('app.close() did not finish within 30 s after the scenario')
     }
   }
 }
