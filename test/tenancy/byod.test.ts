@@ -95,6 +95,11 @@ t.test('BYOD: refused, set, served, migrated, verified, rotated, tested and left
   t.equal((await app.inject({ method: 'POST', url: '/api/members', headers: auth, payload: { firstName: 'After', lastName: 'Move', phone: '+14155550102' } })).statusCode, 201)
   t.same(await rows(theirDb, 'SELECT phone FROM "Member" ORDER BY phone'), [{ phone: '+14155550101' }, { phone: '+14155550102' }])
 
+  // Backups treat it like any other tenant: every table read from their server, both members counted.
+  const backup = await app.backups.backup(reg.tenantId, 'manual')
+  t.equal(backup.status, 'COMPLETED')
+  t.equal((backup.tables as Array<{ name: string, rows: number }>).find((x) => x.name === 'Member')?.rows, 2, 'the backup holds the members on their server')
+
   // Testing the stored connection, as the tenant's role.
   const tested = await app.inject({ method: 'POST', url: `/api/platform/tenants/${reg.tenantId}/database/test`, headers: operator })
   responses.push(tested.body)
