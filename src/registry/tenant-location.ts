@@ -4,6 +4,7 @@
 import type { Prisma } from '../generated/registry/client.js'
 import type { AuditEntry, AuditLog } from './audit-log.js'
 import type { RegistryClient } from './registry-client.js'
+import type { TenantStore } from './tenants.js'
 
 export interface NewLocation {
   serverId: string
@@ -15,16 +16,17 @@ export interface NewLocation {
   encryptionKeyId: string
 }
 
-export function createTenantLocation (deps: { registry: RegistryClient, audit: Pick<AuditLog, 'record'> }) {
-  const { registry, audit } = deps
+// Tenant rows are written through the tenants module (the only writer), inside its transactions.
+export function createTenantLocation (deps: { registry: RegistryClient, tenants: Pick<TenantStore, 'transaction'>, audit: Pick<AuditLog, 'record'> }) {
+  const { registry, tenants, audit } = deps
 
   /** Announced by the tenant_changed trigger: every process refuses the tenant's writes from now on. */
   async function freezeWrites (tenantId: string, at = new Date()): Promise<void> {
-    await registry.tenant.update({ where: { id: tenantId }, data: { writesFrozenAt: at } })
+    await tenants.transaction(async (w) => { await w.setWritesFrozen(tenantId, at) })
   }
 
   async function unfreezeWrites (tenantId: string): Promise<void> {
-    await registry.tenant.updateMany({ where: { id: tenantId, writesFrozenAt: { not: null } }, data: { writesFrozenAt: null } })
+    await tenants.transaction(async (w) => { await w.setWritesFrozen(tenantId, null) })
   }
 
   /**
@@ -32,11 +34,8 @@ export function createTenantLocation (deps: { registry: RegistryClient, audit: P
    * transaction, so a crash leaves either the old location and an unfinished move, or both switched.
    */
   async function switchTo (tenantId: string, fromServerId: string, to: NewLocation, moveUpdate: (tx: Prisma.TransactionClient) => Promise<unknown>, entry: AuditEntry): Promise<void> {
-    await registry.$transaction(async (tx) => {
-      const moved = await tx.tenant.updateMany({ where: { id: tenantId, serverId: fromServerId }, data: { ...to, writesFrozenAt: null } })
-      if (moved.count !== 1) throw new Error(`tenant ${tenantId} is no longer on server ${fromServerId}`)
-      await tx.databaseServer.update({ where: { id: fromServerId }, data: { tenantCount: { decrement: 1 } } })
-      await tx.databaseServer.update({ where: { id: to.serverId }, data: { tenantCount: { increment: 1 } } })
+    await tenants.transaction(async (w, tx) => {
+      if (!await w.moveTo(tenantId, fromServerId, to)) throw new Error(`tenant ${tenantId} is no longer on server ${fromServerId}`)
       await moveUpdate(tx)
       await audit.record(entry, tx)
       await tx.$executeRaw`SELECT pg_notify('tenant_moved', ${tenantId})`
@@ -45,8 +44,7 @@ export function createTenantLocation (deps: { registry: RegistryClient, audit: P
 
   /** Key rotation: the same password sealed under the current key. */
   async function resealTenant (tenantId: string, sealed: string, expected: string, keyId: string): Promise<boolean> {
-    const updated = await registry.tenant.updateMany({ where: { id: tenantId, databasePasswordEncrypted: expected }, data: { databasePasswordEncrypted: sealed, encryptionKeyId: keyId } })
-    return updated.count === 1
+    return await tenants.transaction(async (w) => await w.resealPassword(tenantId, sealed, expected, keyId))
   }
 
   async function resealServer (serverId: string, sealed: string, expected: string, keyId: string): Promise<boolean> {

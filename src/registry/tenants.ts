@@ -99,6 +99,29 @@ function tenantWrites (tx: RegistryTx, touched: Set<string>) {
       }
       return true
     },
+    /** A move's write freeze: every process refuses the tenant's writes while it is set (tenancy/moves/). */
+    async setWritesFrozen (id: string, at: Date | null): Promise<void> {
+      await tx.tenant.updateMany({ where: { id, ...(at === null && { writesFrozenAt: { not: null } }) }, data: { writesFrozenAt: at } })
+      touched.add(id)
+    },
+    /**
+     * A move's switch: the tenant's database, role and server, if it is still on `fromServerId` (false
+     * otherwise), the freeze lifted and both servers' counts moved, in the caller's transaction.
+     */
+    async moveTo (id: string, fromServerId: string, to: Pick<Tenant, 'serverId' | 'databaseName' | 'databaseHost' | 'databasePort' | 'databaseUser' | 'databasePasswordEncrypted' | 'encryptionKeyId'>): Promise<boolean> {
+      const { count } = await tx.tenant.updateMany({ where: { id, serverId: fromServerId }, data: { ...to, writesFrozenAt: null } })
+      touched.add(id)
+      if (count !== 1) return false
+      await adjustTenantCount(tx, fromServerId, -1)
+      await adjustTenantCount(tx, to.serverId, 1)
+      return true
+    },
+    /** Key rotation: the same password sealed under another key, if nobody changed it meanwhile. */
+    async resealPassword (id: string, sealed: string, expected: string, keyId: string): Promise<boolean> {
+      const { count } = await tx.tenant.updateMany({ where: { id, databasePasswordEncrypted: expected }, data: { databasePasswordEncrypted: sealed, encryptionKeyId: keyId } })
+      touched.add(id)
+      return count === 1
+    },
     /** The number replies and broadcasts are sent from; `onlyIfUnset` keeps a primary that is already chosen. */
     async setPrimaryPhoneNumber (id: string, phoneNumber: string | null, options: { onlyIfUnset?: boolean } = {}): Promise<void> {
       await tx.tenant.updateMany({ where: { id, ...(options.onlyIfUnset === true && { primaryPhoneNumber: null }) }, data: { primaryPhoneNumber: phoneNumber } })

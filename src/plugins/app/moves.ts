@@ -35,7 +35,7 @@ const MOVE_RECONCILE_MS = 15_000
 async function movesPlugin (app: FastifyInstance, opts: MovesOptions): Promise<void> {
   const { registry, servers, secretBox, audit, directory, pool, config, log } = app
   const migrations = app.tenantMigrations
-  const location = createTenantLocation({ registry, audit })
+  const location = createTenantLocation({ registry, tenants: app.tenants, audit })
   // Messaging is registered after this plugin: its webhook pipeline is looked up per event.
   const hold = createWebhookHold<TelnyxMessageEvent>({
     registry,
