@@ -1,8 +1,10 @@
-// Verifies Telnyx webhooks with the SDK (ed25519 over `timestamp|rawBody`, 300 s tolerance) and describes
+// Verifies Telnyx webhooks (ed25519 over `timestamp|rawBody`, 300 s tolerance: signature.ts) and describes
 // the messaging events we act on. The SDK's own event types are all-optional; the app needs guarantees
 // (an id to dedupe on, to[] to route by), so parseTelnyxEvent checks them once instead of at every use.
 // Both throw the project's coded errors: INVALID_WEBHOOK_SIGNATURE (401), INVALID_WEBHOOK_PAYLOAD (400).
+import type { KeyObject } from 'node:crypto'
 import { TelnyxWebhook } from 'telnyx/lib/webhooks'
+import { checkTelnyxSignature, importTelnyxKey } from './signature.js'
 import { ERRORS } from '../../errors.js'
 
 export interface TelnyxEventMeta {
@@ -226,12 +228,13 @@ function flattenHeaders (headers: HttpHeaders): Record<string, string> {
 }
 
 export function createTelnyxWebhookVerifier ({ publicKey }: { publicKey: string }): TelnyxWebhookVerifier {
-  // The SDK's verifier, built once: `client.webhooks.unwrap` builds a new one (decoding the key again)
-  // for every webhook and then does exactly this, verify() and JSON.parse. A malformed key would
-  // otherwise surface as a signature failure on every webhook; it fails here, at start-up, instead.
-  let webhook: TelnyxWebhook
+  // The SDK decodes and checks the key, once: a malformed key would otherwise surface as a signature
+  // failure on every webhook; it fails here, at start-up, instead. Verifying is signature.ts's.
+  let key: KeyObject
   try {
-    webhook = new TelnyxWebhook(publicKey)
+    // (It keeps the decoded bytes private; once it accepted the string, Buffer decodes it the same.)
+    void new TelnyxWebhook(publicKey)
+    key = importTelnyxKey(Buffer.from(publicKey, 'base64'))
   } catch (err) {
     throw new Error('TELNYX_PUBLIC_KEY must be the base64 ed25519 public key from the Telnyx portal', {
       cause: err,
@@ -242,7 +245,7 @@ export function createTelnyxWebhookVerifier ({ publicKey }: { publicKey: string 
     async verify (rawBody, headers) {
       try {
         // The signature first: nothing of an unverified body is parsed.
-        await webhook.verify(rawBody, flattenHeaders(headers))
+        checkTelnyxSignature(key, rawBody, flattenHeaders(headers))
       } catch (err) {
         const rejected = new ERRORS.InvalidWebhookSignature()
         rejected.cause = err
