@@ -4,7 +4,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { InboundResult, InboundService } from '../inbound/inbound-service.js'
 import type { DeliveryStatus } from '../sending/delivery-status.js'
-import { cleanStrings } from '../../util/storable-text.js'
+import { cleanStrings, isStorable } from '../../util/storable-text.js'
 import { parseTelnyxEvent, type HttpHeaders, type MessageReceivedEvent, type TelnyxMessageEvent, type TelnyxWebhookVerifier } from './webhook.js'
 import { ERRORS } from '../../errors.js'
 
@@ -65,7 +65,8 @@ export function createTelnyxPipeline (deps: {
     let parsed: ReturnType<typeof parseTelnyxEvent>
     try {
       // The carrier's text may hold what PostgreSQL cannot store (NUL, broken surrogates): cleaned, not refused.
-      parsed = parseTelnyxEvent(cleanStrings(await verified(rawBody, headers)))
+      const body = await verified(rawBody, headers)
+      parsed = parseTelnyxEvent(mayHoldUnstorable(rawBody as string) ? cleanStrings(body) : body)
     } catch (error) {
       const code = (error as { code?: string }).code
       if (code === 'INVALID_WEBHOOK_SIGNATURE') stats.rejected++
@@ -86,6 +87,12 @@ export function createTelnyxPipeline (deps: {
 
   return { handle, dispatch, stats }
 }
+
+// Parsed JSON gets NUL or an unpaired surrogate only from a \u escape (JSON allows neither raw NUL
+// nor, once HTTP decoding has turned broken UTF-8 into U+FFFD, a raw surrogate), or from the raw text
+// itself: a body with neither, the bulk, skips the copying walk of cleanStrings.
+const UNSTORABLE_ESCAPE = /\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})/
+const mayHoldUnstorable = (raw: string): boolean => !isStorable(raw) || UNSTORABLE_ESCAPE.test(raw)
 
 function isReceived (event: TelnyxMessageEvent): event is MessageReceivedEvent {
   return event.data.event_type === 'message.received'

@@ -2,7 +2,8 @@
 // short, requests are answered 503 OVERLOADED with Retry-After instead of queueing until they time out.
 // Webhooks are shed last (carriers retry, but each retry is more load) and health checks never.
 import fp from 'fastify-plugin'
-import helmet from '@fastify/helmet'
+import fastifyHelmet from '@fastify/helmet'
+import helmet from 'helmet'
 import underPressure from '@fastify/under-pressure'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../../config.js'
@@ -24,7 +25,12 @@ export function shouldShed (url: string, measure: Measure, value: number | undef
 async function protectionPlugin (app: FastifyInstance, opts: { config: Config }): Promise<void> {
   const limits = opts.config.protection
   // The API serves JSON only: nothing may be framed, sniffed or load scripts (the docs UI sets its own CSP).
-  await app.register(helmet, { global: true })
+  // @fastify/helmet applied globally builds a new helmet middleware, parsing the CSP again, for every
+  // request; the headers never change, so helmet's middleware is built once and applied here. The
+  // plugin stays registered (not global) for its per-route `helmet` options and reply.helmet().
+  await app.register(fastifyHelmet, { global: false })
+  const securityHeaders = helmet()
+  app.addHook('onRequest', (request, reply, done) => { securityHeaders(request.raw, reply.raw, (err?: unknown) => { done(err as Error | undefined) }) })
   await app.register(underPressure, {
     maxEventLoopDelay: limits.maxEventLoopDelayMs,
     maxHeapUsedBytes: limits.maxHeapBytes,
