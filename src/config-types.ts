@@ -46,6 +46,8 @@ export interface Config {
     processes: number
     connectionsPerClient: number
     idleMs: number
+    /** TENANT_CLIENT_STOCK: clients built ahead of misses (src/tenancy/client-stock.ts); 0 turns it off. */
+    clientStock: number
   }
   auth: {
     accessTokenTtlSeconds: number

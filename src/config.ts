@@ -190,7 +190,7 @@ export async function loadConfig (env: Env = process.env, cwd = process.cwd()): 
       trialDays: int('TRIAL_DAYS', 14, 0, 365)
     },
     platformAdminToken,
-    pool: { maxClients, connectionBudget, processes, connectionsPerClient, idleMs: int('TENANT_CLIENT_IDLE_MS', 60_000, 1000, 86_400_000) },
+    pool: { maxClients, connectionBudget, processes, connectionsPerClient, idleMs: int('TENANT_CLIENT_IDLE_MS', 60_000, 1000, 86_400_000), clientStock: int('TENANT_CLIENT_STOCK', 2, 0, 20) },
     auth: {
       accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86_400),
       refreshTokenTtlDays: int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),

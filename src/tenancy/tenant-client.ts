@@ -9,18 +9,35 @@ export type TenantPrismaClient = PrismaClient
 
 export interface TenantConnectionInfo { tenantId: string, serverId: string, url: string }
 
+// Where a pool points until it is bound: a socket directory that does not exist, so a query sent
+// through an unbound pool by mistake fails at once instead of reaching a default server.
+const UNBOUND_URL = 'postgresql://unbound@/unbound?host=/nonexistent/church-sms-unbound'
+
 /**
- * The connections of one tenant client, as the tenant's own role, sessions in UTC. It starts with room
- * for one; the tenant pool raises `max` while the client is busy and the budget allows.
+ * The connections of one tenant client, as the tenant's own role, sessions in UTC, not yet bound to a
+ * database (bindTenantPgPool). pg reads a pool's options when it opens a connection, and this one has
+ * opened none. It starts with room for one; the tenant pool raises `max` while the client is busy and
+ * the budget allows.
  */
-export function openTenantPgPool (info: TenantConnectionInfo, extraIdleMs: number, onIdleError: (err: Error) => void): pg.Pool {
+export function newTenantPgPool (): pg.Pool {
   // min 1: pg's idle timeout closes only connections beyond the first, so a cached client stays warm
   // on one connection (the tenant pool's idle sweep decides when the client itself goes) and gives
   // back the ones it opened while busy soon after it is idle.
-  const pool = new pg.Pool({ connectionString: info.url, max: 1, min: 1, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: extraIdleMs, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
+  return new pg.Pool({ connectionString: UNBOUND_URL, max: 1, min: 1, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
+}
+
+/** Points a pool that has opened no connection yet at its tenant's database. */
+export function bindTenantPgPool (pool: pg.Pool, info: TenantConnectionInfo, extraIdleMs: number, onIdleError: (err: Error) => void): pg.Pool {
+  if (pool.totalCount > 0 || pool.options.connectionString !== UNBOUND_URL) throw new Error('a tenant pg pool is bound once, before its first connection')
+  pool.options.connectionString = info.url
+  pool.options.idleTimeoutMillis = extraIdleMs
   // Without a listener, an idle connection dropped by the server would crash the process.
   pool.on('error', onIdleError)
   return pool
+}
+
+export function openTenantPgPool (info: TenantConnectionInfo, extraIdleMs: number, onIdleError: (err: Error) => void): pg.Pool {
+  return bindTenantPgPool(newTenantPgPool(), info, extraIdleMs, onIdleError)
 }
 
 /** The default createClient: a tenant Prisma client over a pool the caller owns. */

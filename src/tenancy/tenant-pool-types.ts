@@ -23,6 +23,8 @@ export interface TenantPoolOptions<C> {
   /** Looks the tenant up; its errors (e.g. TENANT_NOT_FOUND) reach every waiter and nothing is cached. */
   resolve: (tenantId: string) => Promise<TenantConnectionInfo>
   createClient?: (info: TenantConnectionInfo, pool: pg.Pool) => C
+  /** Clients built ahead over unbound pools (client-stock.ts); taken before createClient is called. */
+  stock?: { take: () => { pool: pg.Pool, client: C } | undefined }
   disposeClient?: (client: C) => Promise<void>
   log?: PoolLogger
   /** Told how long each miss took to open its client (metrics). */

@@ -8,7 +8,7 @@ import { ERRORS } from '../errors.js'
 import { createConnectionGrowth } from './client-connections.js'
 import { createCapacity } from './pool-capacity.js'
 import { poolStats } from './pool-stats.js'
-import { createTenantPrismaClient, disposeTenantClient, openTenantPgPool, warmUpTenantClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
+import { bindTenantPgPool, createTenantPrismaClient, disposeTenantClient, newTenantPgPool, warmUpTenantClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
 export { createTenantPrismaClient, type TenantConnectionInfo, type TenantPrismaClient } from './tenant-client.js'
 
@@ -106,11 +106,13 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       // The slot was handed over by a victim: its connections must be gone before ours open.
       await victim?.disposed
       if (closing) throw closingError()
-      const pool = openTenantPgPool(info, extraIdleMs, (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
+      // A client built ahead (client-stock.ts) when there is one: the miss then pays for its connection only.
+      const stocked = opts.stock?.take()
+      const pool = bindTenantPgPool(stocked?.pool ?? newTenantPgPool(), info, extraIdleMs, (err) => { opts.log?.warn({ err, tenantId: entry.tenantId }, 'idle tenant connection failed') })
       entry.pool = pool
       connections.attach(entry, pool)
       live.add(entry)
-      entry.client = createClient(info, pool)
+      entry.client = stocked?.client ?? createClient(info, pool)
       await warmUpTenantClient(entry.client, pool)
       if (closing) throw closingError()
       entry.state = 'ready'

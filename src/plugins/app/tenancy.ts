@@ -8,6 +8,7 @@ import { createAuditLog, type AuditLog } from '../../registry/audit-log.js'
 import { createTenantDirectory, type TenantDirectory } from '../../registry/tenant-directory.js'
 import { createTenantStore, type TenantStore } from '../../registry/tenants.js'
 import { createTenantPool, type TenantPool } from '../../tenancy/tenant-pool.js'
+import { createClientStock } from '../../tenancy/client-stock.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,12 +29,15 @@ async function tenancyPlugin (app: FastifyInstance): Promise<void> {
   // A server's budget is for every process together (TENANT_POOL_PROCESSES of them): this one's share.
   const share = (budget: number): number => Math.max(1, Math.floor(budget / config.pool.processes))
   const budgets = new Map((await servers.list()).map((s) => [s.id, share(s.connectionBudget)]))
+  // Built ahead, so a miss pays for its connection and not for a query compiler too.
+  const stock = createClientStock({ size: config.pool.clientStock, log: app.log })
   const pool = createTenantPool({
     maxClients: config.pool.maxClients,
     connectionBudget: (serverId: string) => budgets.get(serverId) ?? share(config.pool.connectionBudget),
     connectionsPerClient: config.pool.connectionsPerClient,
     idleMs: config.pool.idleMs,
     resolve: async (tenantId: string) => await directory.connectionInfo(tenantId),
+    stock,
     log: app.log,
     onMiss: (serverId, ms) => { app.metrics.poolMiss(serverId, ms / 1000) }
   })
@@ -55,12 +59,14 @@ async function tenancyPlugin (app: FastifyInstance): Promise<void> {
   app.decorate('audit', createAuditLog({ registry }))
   // Servers added or changed by another process get their connection budget here.
   const timer = setInterval(() => {
-    servers.list().then((rows) => { for (const s of rows) budgets.set(s.id, s.connectionBudget) }, () => {})
+    servers.list().then((rows) => { for (const s of rows) budgets.set(s.id, share(s.connectionBudget)) }, () => {})
   }, config.reconcileIntervalMs)
   timer.unref()
+  app.addHook('onReady', async () => { stock.refill() })
   app.addHook('onClose', async () => {
     clearInterval(timer)
     await pool.close()
+    await stock.close()
     await closeAdminPools()
   })
 }

@@ -1,0 +1,69 @@
+// Tenant Prisma clients built ahead of the misses that need them. Building a client's query compiler
+// (the WASM compiler parsing the tenant schema, on $connect) costs about as much main-thread time as
+// a new PostgreSQL backend costs the server, and a miss paid both, one after the other. A stocked
+// client has its compiler built while nothing waits for it, over a pg pool that is bound to no
+// database yet: a miss binds it to its tenant (tenant-client.ts) and pays only for the connection.
+// A stocked client serves exactly one tenant for its whole life; it is never handed back or reused.
+import pg from 'pg'
+import { PrismaPg } from '@prisma/adapter-pg'
+import { PrismaClient } from '../generated/tenant/client.js'
+import { newTenantPgPool } from './tenant-client.js'
+import type { PoolLogger } from './tenant-pool-types.js'
+
+export interface StockedClient { pool: pg.Pool, client: PrismaClient }
+
+export function createClientStock (opts: { size: number, log?: Pick<PoolLogger, 'warn'> }) {
+  const ready: StockedClient[] = []
+  let filling: Promise<void> | undefined
+  let closed = false
+
+  async function build (): Promise<StockedClient> {
+    const pool = newTenantPgPool()
+    const client = new PrismaClient({ adapter: new PrismaPg(pool) })
+    // Builds the compiler; the adapter opens no connection until the first query.
+    await client.$connect()
+    return { pool, client }
+  }
+
+  async function fill (): Promise<void> {
+    while (!closed && ready.length < opts.size) {
+      const built = await build()
+      if (closed) {
+        await dispose(built)
+        return
+      }
+      ready.push(built)
+      // One at a time, each after pending I/O: a miss waiting on its new backend gets its turn first.
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
+  function refill (): void {
+    if (closed || filling !== undefined || opts.size < 1) return
+    filling = fill()
+      .catch((err: unknown) => { opts.log?.warn({ err }, 'could not build a tenant client ahead') })
+      .finally(() => { filling = undefined })
+  }
+
+  /** A client built ahead, or undefined when the stock is empty (the miss builds its own). */
+  function take (): StockedClient | undefined {
+    const taken = ready.shift()
+    refill()
+    return taken
+  }
+
+  async function dispose (s: StockedClient): Promise<void> {
+    await s.client.$disconnect().catch(() => {})
+    await s.pool.end().catch(() => {})
+  }
+
+  async function close (): Promise<void> {
+    closed = true
+    await filling
+    await Promise.all(ready.splice(0).map(dispose))
+  }
+
+  return { take, refill, close, size: () => ready.length }
+}
+
+export type ClientStock = ReturnType<typeof createClientStock>
