@@ -26,6 +26,8 @@ export function createClientStock (opts: { size: number, log?: Pick<PoolLogger, 
   }
 
   async function fill (): Promise<void> {
+    // `closed` is set by close() while a build awaits.
+    // eslint-disable-next-line no-unmodified-loop-condition
     while (!closed && ready.length < opts.size) {
       const built = await build()
       if (closed) {
