@@ -3,6 +3,8 @@
 // a new PostgreSQL backend costs the server, and a miss paid both, one after the other. A stocked
 // client has its compiler built while nothing waits for it, over a pg pool that is bound to no
 // database yet: a miss binds it to its tenant (tenant-client.ts) and pays only for the connection.
+// Building one blocks the main thread for a few milliseconds, so the tenant pool refills the stock
+// only while no miss is in flight (a miss's connection handshake needs the main thread too).
 // A stocked client serves exactly one tenant for its whole life; it is never handed back or reused.
 import pg from 'pg'
 import { PrismaPg } from '@prisma/adapter-pg'
@@ -25,10 +27,10 @@ export function createClientStock (opts: { size: number, log?: Pick<PoolLogger, 
     return { pool, client }
   }
 
-  async function fill (): Promise<void> {
+  async function fill (isIdle: () => boolean): Promise<void> {
     // `closed` is set by close() while a build awaits.
     // eslint-disable-next-line no-unmodified-loop-condition
-    while (!closed && ready.length < opts.size) {
+    while (!closed && ready.length < opts.size && isIdle()) {
       const built = await build()
       if (closed) {
         await dispose(built)
@@ -40,18 +42,17 @@ export function createClientStock (opts: { size: number, log?: Pick<PoolLogger, 
     }
   }
 
-  function refill (): void {
-    if (closed || filling !== undefined || opts.size < 1) return
-    filling = fill()
+  /** Builds clients until the stock is full, checking `isIdle` before each one. */
+  function refill (isIdle: () => boolean = () => true): void {
+    if (closed || filling !== undefined || ready.length >= opts.size) return
+    filling = fill(isIdle)
       .catch((err: unknown) => { opts.log?.warn({ err }, 'could not build a tenant client ahead') })
       .finally(() => { filling = undefined })
   }
 
   /** A client built ahead, or undefined when the stock is empty (the miss builds its own). */
   function take (): StockedClient | undefined {
-    const taken = ready.shift()
-    refill()
-    return taken
+    return ready.shift()
   }
 
   async function dispose (s: StockedClient): Promise<void> {

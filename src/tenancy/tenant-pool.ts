@@ -34,6 +34,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   const live = new Set<Entry<C>>() // entries whose pg pool exists, for stats
   const counters = { hits: 0, misses: 0, evictions: 0 }
   let closing = false
+  let building = 0 // builds between their start and settling, for the stock's refills
   let borrowCount = 0
   let borrowed = 0
 
@@ -66,6 +67,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
     capacity.markIdle(entry)
     // A client just became evictable: a waiter may now be served.
     pump()
+    refillStock()
   }
 
   async function acquire (tenantId: string): Promise<TenantLease<C>> {
@@ -95,6 +97,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
 
   async function build (entry: Entry<C>): Promise<void> {
     const started = performance.now()
+    building++
     try {
       // One client per tenant: a successor waits until the retired client has let go of its connections.
       await draining.get(entry.tenantId)?.disposed
@@ -134,7 +137,16 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
       if (entry.pool !== undefined) await endPool(entry)
       capacity.release(entry)
       pump()
+    } finally {
+      building--
     }
+  }
+
+  // Refilling the stock blocks the main thread for a few ms per client: done when a lease ends and no
+  // miss is in flight, so neither a miss's handshake nor its first query waits behind it.
+  function refillStock (): void {
+    if (opts.stock === undefined || building > 0 || closing) return
+    setImmediate(() => { opts.stock?.refill(() => building === 0 && !closing) })
   }
 
   async function waitForRoom (entry: Entry<C>): Promise<Entry<C> | undefined> {
