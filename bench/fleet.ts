@@ -18,6 +18,7 @@ import { createTenantDatabase, generateDatabasePassword } from '../src/tenancy/t
 import type { FleetReport } from '../src/tenancy/fleet/run.js'
 import { TEMPLATE_DATABASE } from '../src/tenancy/template.js'
 import { benchConfig } from './lib/app.js'
+import { cpuMeter, postmasterPid } from './lib/cpu.js'
 import { startBenchPostgres } from './lib/pg.js'
 import { log, mapLimit, printTable, verdict } from './lib/stats.js'
 
@@ -99,8 +100,10 @@ async function processPerTenant (serverUrl: string, dir: string, databases: stri
   return (performance.now() - started) / databases.length
 }
 
-/** Samples how many sessions PostgreSQL has in tenant databases while `fn` runs. */
-async function watchPeak<T> (serverUrl: string, fn: () => Promise<T>): Promise<{ result: T, peak: number, ms: number }> {
+interface Watched<T> { result: T, peak: number, ms: number, nodeMs: number, serverMs: number }
+
+/** Samples how many sessions PostgreSQL has in tenant databases while `fn` runs, and the CPU both sides spent. */
+async function watchPeak<T> (serverUrl: string, serverPid: number | undefined, fn: () => Promise<T>): Promise<Watched<T>> {
   const watcher = await connect(serverUrl)
   let peak = 0
   const state = { running: true }
@@ -112,9 +115,12 @@ async function watchPeak<T> (serverUrl: string, fn: () => Promise<T>): Promise<{
     }
   })()
   const started = performance.now()
+  const cpu = cpuMeter(serverPid)
   try {
     const result = await fn()
-    return { result, peak, ms: performance.now() - started }
+    const ms = performance.now() - started
+    // Includes the watcher's own sampling (one short query every 10 ms), a few percent of one core.
+    return { result, peak, ms, ...cpu.stop() }
   } finally {
     state.running = false
     await watch
@@ -143,6 +149,7 @@ export async function run (): Promise<void> {
     const app = await buildApp(config, { logger: false, tenantMigrationsDir: dir, migrateTemplates: false })
     try {
       const budget = (await app.servers.list())[0]?.connectionBudget ?? 0
+      const serverPid = await postmasterPid(pg.url)
       log('fleet run')
       const phases: Record<string, number> = {}
       const started = performance.now()
@@ -151,19 +158,19 @@ export async function run (): Promise<void> {
         if (report.templates.length > 0) phases.templates ??= at
         if (report.groups.canary.done === report.groups.canary.total) phases.canary ??= at
       }
-      const up = await watchPeak(pg.url, async () => await app.fleet.runHere({ direction: 'up' }, { onProgress: mark }))
+      const up = await watchPeak(pg.url, serverPid, async () => await app.fleet.runHere({ direction: 'up' }, { onProgress: mark }))
       log(`fleet run phases: templates done at ${((phases.templates ?? 0) / 1000).toFixed(2)} s, canaries at ${((phases.canary ?? 0) / 1000).toFixed(2)} s, all at ${(up.ms / 1000).toFixed(2)} s`)
       if (up.result.status !== 'SUCCEEDED' || up.result.failures.length > 0) throw new Error(`fleet run: ${up.result.status} ${up.result.reason ?? ''} ${up.result.failures[0]?.error ?? ''}`)
       const migrated = up.result.groups.canary.migrated + up.result.groups.rest.migrated
       if (migrated !== TENANTS) throw new Error(`fleet run migrated ${migrated} of ${TENANTS}`)
       const registryAt = await app.registry.tenant.count({ where: { schemaVersion: BENCH_MIGRATION.version } })
       log('no-op run')
-      const noop = await watchPeak(pg.url, async () => await app.fleet.runHere({ direction: 'up' }))
+      const noop = await watchPeak(pg.url, serverPid, async () => await app.fleet.runHere({ direction: 'up' }))
       log('verify')
-      const verify = await watchPeak(pg.url, async () => await app.fleet.verify())
+      const verify = await watchPeak(pg.url, serverPid, async () => await app.fleet.verify())
       if (verify.result.drifted.length > 0) throw new Error(`verify found drift: ${JSON.stringify(verify.result.drifted[0])}`)
       log('rollback')
-      const down = await watchPeak(pg.url, async () => await app.fleet.runHere({ direction: 'down' }))
+      const down = await watchPeak(pg.url, serverPid, async () => await app.fleet.runHere({ direction: 'down' }))
       if (down.result.status !== 'SUCCEEDED') throw new Error(`rollback: ${down.result.status} ${down.result.reason ?? ''}`)
       const extrapolated = perProcess * TENANTS
       const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
@@ -174,6 +181,11 @@ export async function run (): Promise<void> {
           ['verify (ledger + catalog fingerprint)', s(verify.ms), '<= 10 s', verdict(verify.ms <= 10_000), verify.result.checked, verify.peak, '-', '-'],
           ['rollback (down scripts)', s(down.ms), '<= 15 s', verdict(down.ms <= 15_000), down.result.groups.canary.migrated + down.result.groups.rest.migrated, down.peak, down.result.peakConnections, down.result.concurrency]
         ])
+      // CPU per tenant on each side: what the wall time is made of on 2 cores, and stable on a busy machine.
+      const perTenant = (ms: number): string => `${(ms / TENANTS).toFixed(2)} ms`
+      printTable('CPU per tenant (this process; PostgreSQL: postmaster and every backend)', ['operation', 'Node CPU', 'PostgreSQL CPU', 'Node CPU total', 'PostgreSQL CPU total'],
+        ([['fleet run', up], ['no-op run', noop], ['verify', verify], ['rollback', down]] as Array<[string, Watched<unknown>]>)
+          .map(([name, w]) => [name, perTenant(w.nodeMs), perTenant(w.serverMs), s(w.nodeMs), s(w.serverMs)]))
       printTable('Fleet run vs a process per tenant, one after another', ['path', 'per tenant', `${TENANTS} tenants`, 'ratio', 'goal', 'verdict'], [
         [`process per tenant (measured on ${BASELINE_SAMPLE}, x ${TENANTS})`, `${perProcess.toFixed(0)} ms`, s(extrapolated), '1x', '', ''],
         ['fleet run (measured)', `${(up.ms / TENANTS).toFixed(1)} ms`, s(up.ms), `${(extrapolated / up.ms).toFixed(1)}x`, '>= 20x', verdict(extrapolated / up.ms >= 20)]

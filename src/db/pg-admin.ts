@@ -2,6 +2,10 @@
 import pg from 'pg'
 import { ERRORS } from '../errors.js'
 import { createFifoGate, type FifoGate } from '../util/fifo-gate.js'
+import { installScramKeyCache } from './scram-keys.js'
+
+// Every connection this process opens (admin, fleet, tenant pool) logs in through pg's SCRAM code.
+installScramKeyCache()
 
 /** Columns are timestamp without time zone, written as UTC by Prisma: raw SQL's now() must agree. */
 export const UTC_SESSION_OPTIONS = '-c TimeZone=UTC'

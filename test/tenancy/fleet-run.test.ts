@@ -128,15 +128,19 @@ t.test('verify finds no drift, then names the tenant and the difference', async 
   const clean = await app.fleet.verify()
   t.equal(clean.checked, 6)
   t.same(clean.drifted, [])
-  const [a, b] = fleet.tenants as [string, string]
+  const [a, b, c] = fleet.tenants as [string, string, string]
   await inTenant(fleet, a, 'ALTER TABLE "Member" ADD COLUMN "shoeSize" integer')
   await inTenant(fleet, b, 'DROP INDEX "Member_nickname_idx"')
+  // Functions are found through their dependency on the schema (pg_depend), not a scan of pg_proc.
+  await inTenant(fleet, c, "CREATE FUNCTION public.drift_probe(n integer) RETURNS integer LANGUAGE sql AS 'SELECT n'")
   const report = await app.fleet.verify()
-  t.same(report.drifted.map((d) => d.tenantId).sort(), [a, b].sort())
+  t.same(report.drifted.map((d) => d.tenantId).sort(), [a, b, c].sort())
   t.match(report.drifted.find((d) => d.tenantId === a)?.problems, [/\+ column public\.Member\.shoeSize integer/])
   t.match(report.drifted.find((d) => d.tenantId === b)?.problems, [/- index CREATE INDEX "Member_nickname_idx"/])
+  t.match(report.drifted.find((d) => d.tenantId === c)?.problems, [/\+ function public\.drift_probe\(n integer\)/])
   await inTenant(fleet, a, 'ALTER TABLE "Member" DROP COLUMN "shoeSize"')
   await inTenant(fleet, b, 'CREATE INDEX "Member_nickname_idx" ON "Member"("nickname")')
+  await inTenant(fleet, c, 'DROP FUNCTION public.drift_probe(integer)')
 })
 
 t.test('rollback runs the down scripts across templates and tenants; the schema is as before', async (t) => {

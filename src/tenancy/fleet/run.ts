@@ -15,7 +15,7 @@ import type { LedgerSink } from './ledger.js'
 import { createLedgerBuffer } from './ledger.js'
 import type { FleetPlan, PlanTenant } from './plan.js'
 import { migrateTemplate } from './templates.js'
-import { prewarmRelationCache } from '../relcache-prewarm.js'
+import { prewarmRelationCache, relationCacheInitFilePresent } from '../relcache-prewarm.js'
 
 export type GroupName = 'canary' | 'rest'
 export interface GroupProgress { total: number, done: number, migrated: number, current: number, failed: number, retries: number }
@@ -102,15 +102,17 @@ export async function executeFleetPlan (plan: FleetPlan, migrations: Migration[]
     try {
       const client = await connect(deps.servers.adminUrl(server, tenant.databaseName), 'church-sms-fleet')
       let result
+      let prewarm = false
       try {
         // No GRANT here: the template's default privileges (cloned with it) cover what migrations
         // create, and a tenant whose grants were changed by hand is drift for `verify` to report.
         result = await applyPending(client, migrations, options.direction, options.target, options)
+        prewarm = result.applied.length > 0 && !await relationCacheInitFilePresent(client)
       } finally {
         await client.end().catch(() => {})
       }
       // Still inside the borrowed slot: the run pays a rebuilt relation cache, not the next request.
-      if (result.applied.length > 0) await prewarmRelationCache(deps.servers.adminUrl(server, tenant.databaseName))
+      if (prewarm) await prewarmRelationCache(deps.servers.adminUrl(server, tenant.databaseName))
       return result
     } finally {
       open--
