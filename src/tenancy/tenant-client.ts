@@ -2,6 +2,7 @@
 // warmed up on a miss and how it is let go.
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
+import { ClosablePool } from '../db/closable-pool.js'
 import { CONNECT_TIMEOUT_MS, UTC_SESSION_OPTIONS } from '../db/pg-admin.js'
 import { PrismaClient } from '../generated/tenant/client.js'
 
@@ -17,7 +18,9 @@ export function openTenantPgPool (info: TenantConnectionInfo, extraIdleMs: numbe
   // min 1: pg's idle timeout closes only connections beyond the first, so a cached client stays warm
   // on one connection (the tenant pool's idle sweep decides when the client itself goes) and gives
   // back the ones it opened while busy soon after it is idle.
-  const pool = new pg.Pool({ connectionString: info.url, max: 1, min: 1, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: extraIdleMs, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
+  // A ClosablePool: a transaction whose COMMIT met a dead server must not keep the tenant's connection
+  // (the client would wait for it for ever, and so would its disposal).
+  const pool = new ClosablePool({ connectionString: info.url, max: 1, min: 1, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, idleTimeoutMillis: extraIdleMs, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
   // Without a listener, an idle connection dropped by the server would crash the process.
   pool.on('error', onIdleError)
   return pool
