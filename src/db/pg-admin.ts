@@ -1,6 +1,7 @@
 // Small helpers for administrative connections: URLs, identifiers that reach DDL, short-lived clients.
 import pg from 'pg'
 import { ERRORS } from '../errors.js'
+import { ClosablePool } from './closable-pool.js'
 import { createFifoGate, type FifoGate } from '../util/fifo-gate.js'
 import { installScramKeyCache } from './scram-keys.js'
 
@@ -90,7 +91,7 @@ const adminPools = new Map<string, { pool: pg.Pool, gate: FifoGate }>()
 export async function withAdminClient<T> (url: string, fn: (client: pg.PoolClient) => Promise<T>, options: { queueMs?: number } = {}): Promise<T> {
   let admin = adminPools.get(url)
   if (admin === undefined) {
-    const pool = new pg.Pool({ connectionString: url, max: ADMIN_CONNECTIONS, idleTimeoutMillis: 30_000, allowExitOnIdle: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-admin' })
+    const pool = new ClosablePool({ connectionString: url, max: ADMIN_CONNECTIONS, idleTimeoutMillis: 30_000, allowExitOnIdle: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-admin' })
     pool.on('error', () => {})
     adminPools.set(url, admin = { pool, gate: createFifoGate(ADMIN_CONNECTIONS) })
   }

@@ -2,6 +2,7 @@
 // warmed up on a miss and how it is let go.
 import { PrismaPg } from '@prisma/adapter-pg'
 import pg from 'pg'
+import { ClosablePool } from '../db/closable-pool.js'
 import { CONNECT_TIMEOUT_MS, UTC_SESSION_OPTIONS } from '../db/pg-admin.js'
 import { PrismaClient } from '../generated/tenant/client.js'
 
@@ -23,7 +24,9 @@ export function newTenantPgPool (): pg.Pool {
   // min 1: pg's idle timeout closes only connections beyond the first, so a cached client stays warm
   // on one connection (the tenant pool's idle sweep decides when the client itself goes) and gives
   // back the ones it opened while busy soon after it is idle.
-  return new pg.Pool({ connectionString: UNBOUND_URL, max: 1, min: 1, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
+  // A ClosablePool: a transaction whose COMMIT met a dead server must not keep the tenant's connection
+  // (the client would wait for it for ever, and so would its disposal).
+  return new ClosablePool({ connectionString: UNBOUND_URL, max: 1, min: 1, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'church-sms-tenant', options: UTC_SESSION_OPTIONS })
 }
 
 /** Points a pool that has opened no connection yet at its tenant's database. */

@@ -21,6 +21,8 @@ export async function startKillablePostgres (dir: string): Promise<KillablePostg
   let running: RunningPostgres = await startEmbeddedPostgres({ dir, fast: 'survives-kill', maxConnections: 400 })
   const port = running.port
   const pidFile = path.join(dir, 'pgdata', 'postmaster.pid')
+  // A killed server left down has nothing to stop (its stop() would wait for a process already gone).
+  let killed = false
   return {
     url: running.url,
     port,
@@ -29,10 +31,12 @@ export async function startKillablePostgres (dir: string): Promise<KillablePostg
       const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)], { encoding: 'utf8' }).split('\n').map(Number).filter((n) => n > 0)
       for (const pid of [postmaster, ...children]) { try { process.kill(pid, 'SIGKILL') } catch {} }
       while ([postmaster, ...children].some(alive)) await new Promise((resolve) => setTimeout(resolve, 50))
+      killed = true
     },
     async restart () {
       running = await startEmbeddedPostgres({ dir, port, fast: 'survives-kill', maxConnections: 400 })
+      killed = false
     },
-    async stop () { await running.stop().catch(() => {}) }
+    async stop () { if (!killed) await running.stop().catch(() => {}) }
   }
 }
