@@ -13,6 +13,7 @@ import { createExportLinks } from '../../account/export-links.js'
 import { createDeletionService, DELETION_SWEEP_QUEUE, type DeletionService } from '../../account/deletion-service.js'
 import { createHardDelete, type DeletionStep, type HardDelete } from '../../account/hard-delete.js'
 import { createExportService, EXPORT_QUEUE, EXPORT_SWEEP_QUEUE, type ExportJob, type ExportService } from '../../account/export-service.js'
+import { createQueueSafely } from '../../db/create-queue.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -65,14 +66,14 @@ async function lifecyclePlugin (app: FastifyInstance, opts: LifecycleOptions): P
     log: app.log
   })
   // Queues exist whether or not this process works them: the API enqueues exports.
-  await app.boss.createQueue(EXPORT_QUEUE, { name: EXPORT_QUEUE, retryLimit: 1, retryDelay: 30 })
-  await app.boss.createQueue(EXPORT_SWEEP_QUEUE, { name: EXPORT_SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
+  await createQueueSafely(app.boss, EXPORT_QUEUE, { name: EXPORT_QUEUE, retryLimit: 1, retryDelay: 30 })
+  await createQueueSafely(app.boss, EXPORT_SWEEP_QUEUE, { name: EXPORT_SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
   app.decorate('backupStorage', backupStorage)
   app.decorate('exportStorage', exportStorage)
   app.decorate('exports', exports)
   const hardDelete = createHardDelete({ registry, servers, pool: app.pool, directory: app.directory, billing: app.billing, backups, exports, dataKeys, mailer: app.mailer, emailHashKey: config.secrets.emailHashKey, log: app.log, afterStep: opts.afterDeletionStep })
   const deletions = createDeletionService({ registry, directory: app.directory, hardDelete, graceDays: settings.deletionGraceDays, log: app.log })
-  await app.boss.createQueue(DELETION_SWEEP_QUEUE, { name: DELETION_SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
+  await createQueueSafely(app.boss, DELETION_SWEEP_QUEUE, { name: DELETION_SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
   app.decorate('hardDelete', hardDelete)
   app.decorate('deletions', deletions)
   app.decorate('dataKeys', dataKeys)

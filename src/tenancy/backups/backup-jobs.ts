@@ -4,6 +4,7 @@ import type PgBoss from 'pg-boss'
 import type { FastifyBaseLogger } from 'fastify'
 import type { BackupService } from './backup-service.js'
 import type { RestoreService } from './restore-service.js'
+import { createQueueSafely } from '../../db/create-queue.js'
 
 export const NIGHTLY_BACKUP_QUEUE = 'tenant-backup-nightly'
 export const RESTORE_SWEEP_QUEUE = 'restore-sweep'
@@ -19,8 +20,8 @@ export interface BackupJobOptions {
 export async function startBackupJobs (boss: PgBoss, opts: BackupJobOptions): Promise<string[]> {
   // Stately: a run that outlasts the night does not get a second one beside it. The run itself never
   // fails (each tenant's failure is isolated and logged), so nothing is retried wholesale.
-  await boss.createQueue(NIGHTLY_BACKUP_QUEUE, { name: NIGHTLY_BACKUP_QUEUE, policy: 'stately', retryLimit: 0, expireInSeconds: 6 * 3600 })
-  await boss.createQueue(RESTORE_SWEEP_QUEUE, { name: RESTORE_SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
+  await createQueueSafely(boss, NIGHTLY_BACKUP_QUEUE, { name: NIGHTLY_BACKUP_QUEUE, policy: 'stately', retryLimit: 0, expireInSeconds: 6 * 3600 })
+  await createQueueSafely(boss, RESTORE_SWEEP_QUEUE, { name: RESTORE_SWEEP_QUEUE, policy: 'stately', retryLimit: 0 })
   await boss.schedule(NIGHTLY_BACKUP_QUEUE, opts.schedule)
   await boss.schedule(RESTORE_SWEEP_QUEUE, '17 * * * *')
   return [
