@@ -6,13 +6,11 @@
 // Building one blocks the main thread for a few milliseconds, so the tenant pool refills the stock
 // only while no miss is in flight (a miss's connection handshake needs the main thread too).
 // A stocked client serves exactly one tenant for its whole life; it is never handed back or reused.
-import pg from 'pg'
-import { PrismaPg } from '@prisma/adapter-pg'
-import { PrismaClient } from '../generated/tenant/client.js'
-import { newTenantPgPool } from './tenant-client.js'
+import type pg from 'pg'
+import { createTenantPrismaClient, newTenantPgPool, type TenantPrismaClient } from './tenant-client.js'
 import type { PoolLogger } from './tenant-pool-types.js'
 
-export interface StockedClient { pool: pg.Pool, client: PrismaClient }
+export interface StockedClient { pool: pg.Pool, client: TenantPrismaClient }
 
 export function createClientStock (opts: { size: number, log?: Pick<PoolLogger, 'warn'> }) {
   const ready: StockedClient[] = []
@@ -21,7 +19,8 @@ export function createClientStock (opts: { size: number, log?: Pick<PoolLogger, 
 
   async function build (): Promise<StockedClient> {
     const pool = newTenantPgPool()
-    const client = new PrismaClient({ adapter: new PrismaPg(pool) })
+    // No tenant yet: createTenantPrismaClient does not read its info, only the pool.
+    const client = createTenantPrismaClient({ tenantId: '', serverId: '', url: '' }, pool)
     // Builds the compiler; the adapter opens no connection until the first query.
     await client.$connect()
     return { pool, client }
@@ -66,7 +65,7 @@ export function createClientStock (opts: { size: number, log?: Pick<PoolLogger, 
     await Promise.all(ready.splice(0).map(dispose))
   }
 
-  return { take, refill, close, size: () => ready.length }
+  return { take, refill, close, size: () => ready.length, full: () => closed || ready.length >= opts.size }
 }
 
 export type ClientStock = ReturnType<typeof createClientStock>

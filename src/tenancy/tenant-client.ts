@@ -39,10 +39,6 @@ export function bindTenantPgPool (pool: pg.Pool, info: TenantConnectionInfo, ext
   return pool
 }
 
-export function openTenantPgPool (info: TenantConnectionInfo, extraIdleMs: number, onIdleError: (err: Error) => void): pg.Pool {
-  return bindTenantPgPool(newTenantPgPool(), info, extraIdleMs, onIdleError)
-}
-
 /** The default createClient: a tenant Prisma client over a pool the caller owns. */
 export function createTenantPrismaClient (_info: TenantConnectionInfo, pool: pg.Pool): TenantPrismaClient {
   // PrismaPg leaves a pool it was given open on $disconnect (unless disposeExternalPool is set), so

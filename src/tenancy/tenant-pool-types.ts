@@ -24,7 +24,7 @@ export interface TenantPoolOptions<C> {
   resolve: (tenantId: string) => Promise<TenantConnectionInfo>
   createClient?: (info: TenantConnectionInfo, pool: pg.Pool) => C
   /** Clients built ahead over unbound pools (client-stock.ts); taken before createClient is called. */
-  stock?: { take: () => { pool: pg.Pool, client: C } | undefined, refill: (isIdle: () => boolean) => void }
+  stock?: { take: () => { pool: pg.Pool, client: C } | undefined, refill: (isIdle: () => boolean) => void, full: () => boolean }
   disposeClient?: (client: C) => Promise<void>
   log?: PoolLogger
   /** Told how long each miss took to open its client (metrics). */

@@ -145,7 +145,7 @@ export function createTenantPool<C = TenantPrismaClient> (opts: TenantPoolOption
   // Refilling the stock blocks the main thread for a few ms per client: done when a lease ends and no
   // miss is in flight, so neither a miss's handshake nor its first query waits behind it.
   function refillStock (): void {
-    if (opts.stock === undefined || building > 0 || closing) return
+    if (opts.stock === undefined || opts.stock.full() || building > 0 || closing) return
     setImmediate(() => { opts.stock?.refill(() => building === 0 && !closing) })
   }
 
