@@ -44,20 +44,6 @@ async function app (t: Teardown, g: Ground): Promise<FastifyInstance> {
 const sleep = async (ms: number): Promise<void> => { await new Promise((resolve) => setTimeout(resolve, ms)) }
 const settled = async (p: Promise<unknown>): Promise<'done' | 'failed'> => await p.then(() => 'done' as const, () => 'failed' as const)
 
-/** Signs an organization up through the API; its tenant id and access token. */
-async function signUp (t: { equal: (a: unknown, b: unknown) => void }, a: FastifyInstance, name: string): Promise<{ tenantId: string, accessToken: string }> {
-  const res = await a.inject({ method: 'POST', url: '/api/auth/register', payload: { email: `${name}@example.org`, password: 'correct horse battery staple', firstName: 'A', lastName: 'B', churchName: `${name} Church` } })
-  t.equal(res.statusCode, 201)
-  return res.json() as { tenantId: string, accessToken: string }
-}
-
-/** A tenant transaction that is still open when the server is killed (it ran one query, then waits). */
-const openTenantTransaction = (a: FastifyInstance, tenantId: string): Promise<'done' | 'failed'> =>
-  settled(a.pool.withTenant(tenantId, async (db) => await db.$transaction(async (tx) => {
-    await tx.$queryRaw`SELECT 1`
-    await sleep(300)
-  })))
-
 t.test('a registry transaction cut by a kill at COMMIT leaves its pool whole, and close finishes', async (t) => {
   const g = await ground(t)
   const registry = createRegistryClient(g.env.DATABASE_URL as string, 1)
@@ -76,13 +62,18 @@ t.test('a registry transaction cut by a kill at COMMIT leaves its pool whole, an
 t.test('after a kill mid-transaction in the registry and in a tenant database, app.close() finishes', async (t) => {
   const g = await ground(t)
   const a = await app(t, g)
-  const { tenantId, accessToken } = await signUp(t, a, 'killed')
+  const signUp = await a.inject({ method: 'POST', url: '/api/auth/register', payload: { email: 'kill@example.org', password: 'correct horse battery staple', firstName: 'A', lastName: 'B', churchName: 'Killed Church' } })
+  t.equal(signUp.statusCode, 201)
+  const { tenantId } = signUp.json() as { tenantId: string }
   // Both a registry and a tenant transaction are open when the server dies.
   const registryTx = settled(a.registry.$transaction(async (tx) => {
     await tx.$queryRaw`SELECT 1`
     await sleep(300)
   }))
-  const tenantTx = openTenantTransaction(a, tenantId)
+  const tenantTx = settled(a.pool.withTenant(tenantId, async (db) => await db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT 1`
+    await sleep(300)
+  })))
   await g.pg.kill()
   t.equal(await registryTx, 'failed', 'the registry transaction fails')
   t.equal(await tenantTx, 'failed', 'the tenant transaction fails')
@@ -93,7 +84,7 @@ t.test('after a kill mid-transaction in the registry and in a tenant database, a
     if (ready !== 200) await sleep(200)
   }
   t.equal(ready, 200, 'the service recovered')
-  const members = await a.inject({ url: '/api/members', headers: { authorization: `Bearer ${accessToken}` } })
+  const members = await a.inject({ url: '/api/members', headers: { authorization: `Bearer ${(signUp.json() as { accessToken: string }).accessToken}` } })
   t.equal(members.statusCode, 200, 'the tenant is served again')
   const took = await timed(a.close(), CLOSE_BOUND_MS)
   t.not(took, 'hung', `app.close() finishes (${took === 'hung' ? `still running after ${CLOSE_BOUND_MS} ms` : `${took} ms`})`)
@@ -102,8 +93,13 @@ t.test('after a kill mid-transaction in the registry and in a tenant database, a
 t.test('with PostgreSQL down the whole time, app.close() still finishes', async (t) => {
   const g = await ground(t)
   const a = await app(t, g)
-  const { tenantId } = await signUp(t, a, 'down')
-  const tenantTx = openTenantTransaction(a, tenantId)
+  const signUp = await a.inject({ method: 'POST', url: '/api/auth/register', payload: { email: 'down@example.org', password: 'correct horse battery staple', firstName: 'A', lastName: 'B', churchName: 'Down Church' } })
+  t.equal(signUp.statusCode, 201)
+  const { tenantId } = signUp.json() as { tenantId: string }
+  const tenantTx = settled(a.pool.withTenant(tenantId, async (db) => await db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT 1`
+    await sleep(300)
+  })))
   await g.pg.kill()
   t.equal(await tenantTx, 'failed', 'the tenant transaction fails')
   t.equal((await a.inject({ url: '/ready' })).statusCode, 503, '/ready reports the outage')
