@@ -22,7 +22,9 @@ export function createConnectionGrowth<E extends Growable> (opts: { capacity: Ex
   function grow (entry: E, pool: pg.Pool): void {
     if (entry.state !== 'ready') return
     const held = 1 + (entry.extra ?? 0)
-    const demand = pool.totalCount - pool.idleCount + pool.waitingCount + 1
+    // A connection being opened (closable-pool.ts) is already promised to a waiting query.
+    const opening = (pool as { opening?: number }).opening ?? 0
+    const demand = pool.totalCount - pool.idleCount - opening + pool.waitingCount + 1
     if (held >= connectionsPerClient || demand <= held) return
     if (capacity.reserveExtra(entry)) pool.options.max = held + 1
   }
