@@ -13,8 +13,9 @@
 // - a connection opened because every other one was busy goes to whichever request waits first once
 //   it is ready, and a connection given back before then serves that request instead. pg ties the new
 //   connection to the request that asked for it, which then waits for a fork and a login (10-30 ms on
-//   a loaded server) while the busy connection frees up in a millisecond: the webhook benchmark's p99
-//   was mostly that wait. Same connections opened as before, only the request no longer waits for its own.
+//   a loaded server) even when a busy connection frees up a millisecond later. Same connections opened
+//   as before; only who serves whom changes. (The webhook benchmark's p99 did not measurably move:
+//   its run-to-run noise is larger.)
 import pg from 'pg'
 
 /** How long end() lets holders finish (a request, a transaction) before taking their clients back. */
@@ -58,12 +59,12 @@ export class ClosablePool extends pg.Pool {
     // pg's own pool.query() comes through here too (it calls this.connect with a callback).
     const internals = this as unknown as PoolInternals
     const opening = !this.ending && internals._idle.length === 0 && !internals._isFull()
-    let result: Promise<pg.PoolClient> | undefined
     if (opening) {
       // Queued like a request that found the pool full (with pg's connection timeout), then the
       // connection is opened for the queue, not for this request.
       const isFull = internals._isFull
       internals._isFull = () => true
+      let result: Promise<pg.PoolClient> | undefined
       try {
         result = this.#checkout(callback)
       } finally {
