@@ -110,6 +110,18 @@ async function checkpoint (serverUrl: string): Promise<void> {
   await withClient(serverUrl, async (c) => { await c.query('CHECKPOINT') })
 }
 
+/**
+ * What any per-tenant operation pays at least: a backend is bound to one database, so touching every
+ * tenant starts one backend in each (fork, authentication, relation cache init file). Measured with
+ * the same admin connections as verify, at the fleet run's concurrency, to set each figure against
+ * this machine's cost of a backend.
+ */
+async function backendFloor (serverUrl: string, ids: string[], concurrency: number): Promise<void> {
+  await mapLimit(ids.length, concurrency, async (i) => {
+    await withClient(withDatabase(serverUrl, `tenant_${ids[i] as string}`), async (c) => { await c.query('SELECT 1') })
+  })
+}
+
 interface Watched<T> { result: T, peak: number, ms: number, nodeMs: number, serverMs: number }
 
 /** Samples how many sessions PostgreSQL has in tenant databases while `fn` runs, and the CPU both sides spent. */
@@ -147,7 +159,7 @@ export async function run (): Promise<void> {
     const setup = await buildApp(config, { logger: false })
     await seedTemplate(pg.url)
     log(`creating ${TENANTS} tenant databases (+${BASELINE_SAMPLE} for the baseline)`)
-    await createFleet(setup, pg.url)
+    const fleetIds = await createFleet(setup, pg.url)
     const sampleIds = Array.from({ length: BASELINE_SAMPLE }, () => newTenantId())
     // Marked as another installation's: the reconciler of the apps below must not drop them as orphans.
     for (const id of sampleIds) await createTenantDatabase(pg.url, id, generateDatabasePassword(), 'benchbaseline')
@@ -186,20 +198,25 @@ export async function run (): Promise<void> {
       await checkpoint(pg.url)
       const down = await watchPeak(pg.url, serverPid, async () => await app.fleet.runHere({ direction: 'down' }))
       if (down.result.status !== 'SUCCEEDED') throw new Error(`rollback: ${down.result.status} ${down.result.reason ?? ''}`)
+      log('floor: a new backend in each tenant database')
+      await checkpoint(pg.url)
+      const floor = await watchPeak(pg.url, serverPid, async () => await backendFloor(pg.url, fleetIds, up.result.concurrency))
       const extrapolated = perProcess * TENANTS
       const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
+      const x = (ms: number): string => `${(ms / floor.ms).toFixed(2)}x`
       printTable(`Fleet migration over ${TENANTS} tenant databases (${MEMBERS_PER_TENANT} members each; durable embedded PostgreSQL, one server, budget ${budget} connections)`,
-        ['operation', 'wall', 'goal', 'verdict', 'tenants touched', 'peak PG sessions (tenant dbs)', 'peak slots held by the run', 'concurrency'], [
-          ['fleet run: column + index, registry ledger', s(up.ms), '<= 15 s', verdict(up.ms <= 15_000), migrated, up.peak, up.result.peakConnections, up.result.concurrency],
-          ['no-op run (everything current)', s(noop.ms), '<= 3 s', verdict(noop.ms <= 3000), noop.result.groups.canary.total + noop.result.groups.rest.total, noop.peak, noop.result.peakConnections, noop.result.concurrency],
-          ['verify (ledger + catalog fingerprint)', s(verify.ms), '<= 10 s', verdict(verify.ms <= 10_000), verify.result.checked, verify.peak, '-', '-'],
-          ['rollback (down scripts)', s(down.ms), '<= 15 s', verdict(down.ms <= 15_000), down.result.groups.canary.migrated + down.result.groups.rest.migrated, down.peak, down.result.peakConnections, down.result.concurrency]
+        ['operation', 'wall', 'x floor', 'goal', 'verdict', 'tenants touched', 'peak PG sessions (tenant dbs)', 'peak slots held by the run', 'concurrency'], [
+          ['fleet run: column + index, registry ledger', s(up.ms), x(up.ms), '<= 15 s', verdict(up.ms <= 15_000), migrated, up.peak, up.result.peakConnections, up.result.concurrency],
+          ['no-op run (everything current)', s(noop.ms), x(noop.ms), '<= 3 s', verdict(noop.ms <= 3000), noop.result.groups.canary.total + noop.result.groups.rest.total, noop.peak, noop.result.peakConnections, noop.result.concurrency],
+          ['verify (ledger + catalog fingerprint)', s(verify.ms), x(verify.ms), '<= 10 s', verdict(verify.ms <= 10_000), verify.result.checked, verify.peak, '-', '-'],
+          ['rollback (down scripts)', s(down.ms), x(down.ms), '<= 15 s', verdict(down.ms <= 15_000), down.result.groups.canary.migrated + down.result.groups.rest.migrated, down.peak, down.result.peakConnections, down.result.concurrency],
+          ['floor: connect + SELECT 1 in each tenant database', s(floor.ms), '1x', '', '', TENANTS, floor.peak, '-', up.result.concurrency]
         ])
       // CPU per tenant on each side: what the wall time is made of on 2 cores, and stable on a busy machine.
       const perTenant = (ms: number): string => `${(ms / TENANTS).toFixed(2)} ms`
       printTable('CPU per tenant (this process; PostgreSQL: postmaster and every backend)', ['operation', 'Node CPU', 'PostgreSQL CPU', 'Node CPU total', 'PostgreSQL CPU total'],
         ([['fleet run', up], ['no-op run', noop], ['verify', verify], ['rollback', down]] as Array<[string, Watched<unknown>]>)
-          .map(([name, w]) => [name, perTenant(w.nodeMs), perTenant(w.serverMs), s(w.nodeMs), s(w.serverMs)]))
+          .concat([['floor', floor]]).map(([name, w]) => [name, perTenant(w.nodeMs), perTenant(w.serverMs), s(w.nodeMs), s(w.serverMs)]))
       printTable('Fleet run vs a process per tenant, one after another', ['path', 'per tenant', `${TENANTS} tenants`, 'ratio', 'goal', 'verdict'], [
         [`process per tenant (measured on ${BASELINE_SAMPLE}, x ${TENANTS})`, `${perProcess.toFixed(0)} ms`, s(extrapolated), '1x', '', ''],
         ['fleet run (measured)', `${(up.ms / TENANTS).toFixed(1)} ms`, s(up.ms), `${(extrapolated / up.ms).toFixed(1)}x`, '>= 20x', verdict(extrapolated / up.ms >= 20)]

@@ -4,7 +4,7 @@
 import type { RegistryClient } from './registry-client.js'
 
 export type AuditAction =
-  | 'server.added' | 'server.drained' | 'server.disabled' | 'server.enabled'
+  | 'server.added' | 'server.drained' | 'server.disabled' | 'server.enabled' | 'server.address_changed'
   | 'tenant.placed' | 'tenant.move_started' | 'tenant.moved' | 'tenant.move_rolled_back'
   | 'tenant.old_database_dropped' | 'tenant.database_set' | 'tenant.database_tested'
   | 'keys.rotated'

@@ -116,6 +116,17 @@ function tenantWrites (tx: RegistryTx, touched: Set<string>) {
       await adjustTenantCount(tx, to.serverId, 1)
       return true
     },
+    /**
+     * A server now reached at another address (the embedded server on another port, a configured
+     * server's new host): its tenants' rows follow it. Returns how many changed; rerunning changes none.
+     */
+    async followServer (serverId: string, host: string, port: number): Promise<number> {
+      const stale = await tx.tenant.findMany({ where: { serverId, OR: [{ databaseHost: { not: host } }, { databasePort: { not: port } }] }, select: { id: true } })
+      if (stale.length === 0) return 0
+      const { count } = await tx.tenant.updateMany({ where: { id: { in: stale.map((t) => t.id) }, serverId }, data: { databaseHost: host, databasePort: port } })
+      for (const t of stale) touched.add(t.id)
+      return count
+    },
     /** Key rotation: the same password sealed under another key, if nobody changed it meanwhile. */
     async resealPassword (id: string, sealed: string, expected: string, keyId: string): Promise<boolean> {
       const { count } = await tx.tenant.updateMany({ where: { id, databasePasswordEncrypted: expected }, data: { databasePasswordEncrypted: sealed, encryptionKeyId: keyId } })

@@ -5,7 +5,8 @@ import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
-import { freePort } from '../../src/db/embedded-postgres.js'
+import { createServer } from 'node:net'
+import { freePort, startEmbeddedPostgres } from '../../src/db/embedded-postgres.js'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 
@@ -30,26 +31,56 @@ function start (env: Record<string, string>) {
   return { child, exited, waitFor, output: () => out }
 }
 
+const post = async (url: string, body: unknown): Promise<Response> =>
+  await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+
 t.test('starts on embedded PostgreSQL, serves, stops cleanly and restarts on the same data', async (t) => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'lifecycle-'))
   const port = String(await freePort())
+  const api = `http://127.0.0.1:${port}`
   const first = start({ DATA_DIR: dataDir, PORT: port, HOST: '127.0.0.1' })
   await first.waitFor(/Server listening/, 150_000)
-  const health = await fetch(`http://127.0.0.1:${port}/health`)
+  const health = await fetch(`${api}/health`)
   t.equal(health.status, 200)
-  const ready = await (await fetch(`http://127.0.0.1:${port}/ready`)).json() as { status: string }
+  const ready = await (await fetch(`${api}/ready`)).json() as { status: string }
   t.equal(ready.status, 'ready')
-  const pgPort = /listening on 127\.0\.0\.1:(\d+)/.exec(first.output())?.[1]
-  t.ok(pgPort, 'embedded PostgreSQL port logged')
+  const pgPort = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(first.output())?.[1])
+  t.ok(pgPort > 0, 'embedded PostgreSQL port logged')
+  const account = { email: 'lifecycle@example.org', password: 'correct horse battery staple' }
+  const signUp = await post(`${api}/api/auth/register`, { ...account, firstName: 'Ada', lastName: 'Byron', churchName: 'Restart Chapel' })
+  t.equal(signUp.status, 201, 'an organization signs up on the first run')
   first.child.kill('SIGTERM')
   t.equal(await first.exited, 0, 'exits 0 after SIGTERM')
-  await t.rejects(fetch(`http://127.0.0.1:${pgPort ?? 0}`), 'embedded PostgreSQL stopped too')
+  await t.rejects(fetch(`http://127.0.0.1:${pgPort}`), 'embedded PostgreSQL stopped too')
 
+  // Someone else took the embedded server's port meanwhile: it starts on another one, and the
+  // organization's rows follow it (they carried the old port, and every request of theirs failed).
+  const squatter = createServer()
+  await new Promise<void>((resolve) => squatter.listen(pgPort, '127.0.0.1', resolve))
   const second = start({ DATA_DIR: dataDir, PORT: port, HOST: '127.0.0.1' })
-  await second.waitFor(/Server listening/, 150_000)
-  t.notMatch(second.output(), /registry migrated/, 'second start reuses the migrated data')
-  second.child.kill('SIGINT')
+  try {
+    await second.waitFor(/Server listening/, 150_000)
+    t.notMatch(second.output(), /registry migrated/, 'second start reuses the migrated data')
+    const movedTo = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(second.output())?.[1])
+    t.not(movedTo, pgPort, 'the busy port was not taken')
+    t.match(second.output(), /tenants follow their server to its new address/)
+    const login = await post(`${api}/api/auth/login`, account)
+    t.equal(login.status, 200, 'the organization signs in after the restart')
+    const { accessToken } = await login.json() as { accessToken: string }
+    const me = await fetch(`${api}/api/me`, { headers: { authorization: `Bearer ${accessToken}` } })
+    t.equal(me.status, 200, 'and reaches its own database')
+    t.equal((await me.json() as { church?: { name?: string } }).church?.name, 'Restart Chapel')
+  } finally {
+    squatter.close()
+    second.child.kill('SIGINT')
+  }
   t.equal(await second.exited, 0)
+
+  // The port is remembered: the next start takes the same one again.
+  const third = await startEmbeddedPostgres({ dir: path.join(dataDir, 'postgres') })
+  await third.stop()
+  t.not(third.port, pgPort)
+  t.equal(String(third.port), /listening on 127\.0\.0\.1:(\d+)/.exec(second.output())?.[1], 'the third start listens where the second did')
 })
 
 t.test('an unreachable DATABASE_URL ends start-up within 10 s with one line naming the host', async (t) => {

@@ -1,9 +1,11 @@
 // The kept-open admin connections: a burst larger than the pool waits its turn in order instead of
 // failing after the pool's connect timeout, and a wait past the limit is a 503 to retry, not a 500.
+// Also the embedded server's autovacuum pace, which a server holding a database per tenant needs.
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { adminQueueStats, CONNECT_TIMEOUT_MS, withAdminClient } from '../../src/db/pg-admin.js'
 import { createFifoGate } from '../../src/util/fifo-gate.js'
+import { AUTOVACUUM_NAPTIME_S } from '../../src/db/embedded-postgres.js'
 import { testServerUrl } from '../helper.js'
 
 t.test('the gate admits in arrival order, up to its capacity, and a timed-out waiter takes no place', async (t) => {
@@ -55,4 +57,11 @@ t.test('a caller that waits past its limit gets PROVISIONING_BUSY (503) and leav
   await Promise.all(holders)
   t.same(adminQueueStats(url), { active: 0, waiting: 0 })
   t.equal(await withAdminClient(url, async () => 'free again'), 'free again')
+})
+
+t.test('the embedded server visits each database for autovacuum every few minutes, not every minute', async (t) => {
+  // With a database per tenant the launcher starts one worker per database per naptime, idle or not.
+  const setting = await withAdminClient(await testServerUrl(), async (c) => (await c.query<{ s: string }>("SELECT setting AS s FROM pg_settings WHERE name = 'autovacuum_naptime'")).rows[0]?.s)
+  t.equal(Number(setting), AUTOVACUUM_NAPTIME_S)
+  t.ok(AUTOVACUUM_NAPTIME_S >= 300)
 })

@@ -9,7 +9,8 @@ import { createAuditLog } from '../../registry/audit-log.js'
 import { startRegistryChanges, type RegistryChanges } from '../../registry/registry-changes.js'
 import { withClient, withDatabase } from '../../db/pg-admin.js'
 import { createRegistryClient, type RegistryClient } from '../../registry/registry-client.js'
-import { createServerDirectory, MAINTENANCE_DATABASE, type ServerDirectory } from '../../registry/servers.js'
+import { createServerDirectory, MAINTENANCE_DATABASE, type ServerDirectory, type ServerRow } from '../../registry/servers.js'
+import { tenantWritesIn } from '../../registry/tenants.js'
 import { ensureTemplate } from '../../tenancy/template.js'
 import { createSecretBox, type SecretBox } from '../../util/secret-box.js'
 
@@ -84,6 +85,7 @@ async function registryPlugin (app: FastifyInstance, opts: RegistryPluginOptions
   if (known === null) {
     await createAuditLog({ registry }).record({ actor: 'startup', action: 'server.added', serverId: defaultServer.id, after: { name: 'default', host: defaultServer.host, port: defaultServer.port, kind: 'SHARED', from: 'configuration' } })
   }
+  await followConfiguredServer(registry, known, defaultServer, app.log)
 
   const templates: Record<string, string> = {}
   for (const server of await servers.list()) {
@@ -99,6 +101,23 @@ async function registryPlugin (app: FastifyInstance, opts: RegistryPluginOptions
     templates,
     expectedTenantVersion: latestVersion(tenantMigrations)
   })
+}
+
+/**
+ * The configured server may be reached at another address than last time (the embedded server took
+ * another port because its own was busy; an operator moved the server and changed the URL): tenant
+ * rows carry their server's host and port, so they are brought along, on every start. A start that
+ * died between the server's update and its tenants' is mended by the next one.
+ */
+async function followConfiguredServer (registry: RegistryClient, known: Pick<ServerRow, 'host' | 'port'> | null, server: ServerRow, log: FastifyInstance['log']): Promise<void> {
+  const moved = await registry.$transaction(async (tx) => {
+    const count = await tenantWritesIn(tx).followServer(server.id, server.host, server.port)
+    if (count > 0 || (known !== null && (known.host !== server.host || known.port !== server.port))) {
+      await createAuditLog({ registry }).record({ actor: 'startup', action: 'server.address_changed', serverId: server.id, before: known === null ? undefined : { host: known.host, port: known.port }, after: { host: server.host, port: server.port }, detail: { tenants: count } }, tx)
+    }
+    return count
+  })
+  if (moved > 0) log.info({ server: server.name, at: `${server.host}:${server.port}`, tenants: moved }, 'tenants follow their server to its new address')
 }
 
 export default fp(registryPlugin, { name: 'registry', dependencies: ['error-handler'] })
