@@ -1,12 +1,14 @@
 // app.close() after PostgreSQL was SIGKILLed (issue 14, chaos suite): a transaction whose COMMIT meets
 // the dead server must not leave its connection checked out (Prisma's adapter never releases it), or
 // that pool has a slot fewer for good and its end() never returns; and with PostgreSQL down the whole
-// time, close still finishes. The tests share a killable PostgreSQL (test/chaos/), up between tests.
+// time, close still finishes; a server that hangs instead of dying is reported by /ready all the same.
+// The tests share a killable PostgreSQL (test/chaos/), up between tests.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { ClosablePool } from '../../src/db/closable-pool.js'
+import { READY_PROBE_TIMEOUT_MS } from '../../src/routes/public/health.js'
 import { createRegistryClient } from '../../src/registry/registry-client.js'
 import { startGround, type Ground } from '../chaos/world.js'
 
@@ -105,6 +107,32 @@ t.test('with PostgreSQL down the whole time, app.close() still finishes', async 
   t.equal((await a.inject({ url: '/ready' })).statusCode, 503, '/ready reports the outage')
   const took = await timed(a.close(), CLOSE_BOUND_MS)
   t.not(took, 'hung', `app.close() finishes (${took === 'hung' ? `still running after ${CLOSE_BOUND_MS} ms` : `${took} ms`})`)
+})
+
+t.test('a PostgreSQL that hangs (SIGSTOP) is reported by /ready within its probe timeout, and ready again once it wakes', async (t) => {
+  const g = await ground(t)
+  const a = await app(t, g)
+  t.equal((await a.inject({ url: '/ready' })).statusCode, 200)
+  await g.pg.freeze()
+  try {
+    // Without the timeout the probe's query waits for the frozen server like everything else.
+    const probe = a.inject({ url: '/ready' })
+    const took = await timed(probe, READY_PROBE_TIMEOUT_MS * 3)
+    t.not(took, 'hung', `/ready answers while the server hangs (${String(took)} ms)`)
+    if (took !== 'hung') {
+      const res = await probe
+      t.equal(res.statusCode, 503, '/ready reports the outage')
+      t.equal((res.json() as { checks: { registry: boolean } }).checks.registry, false)
+    }
+  } finally {
+    g.pg.thaw()
+  }
+  let ready = 0
+  for (let i = 0; i < 50 && ready !== 200; i++) {
+    ready = (await a.inject({ url: '/ready' })).statusCode
+    if (ready !== 200) await sleep(200)
+  }
+  t.equal(ready, 200, 'ready again once the server wakes')
 })
 
 t.test('end() waits a bounded time for a holder that never releases, whose late release is harmless', async (t) => {
