@@ -17,8 +17,20 @@ const SCENARIOS: Record<string, () => Promise<string[]>> = {
 }
 
 // As in server.ts and worker.ts: what a library lets slip while PostgreSQL is down is logged, not fatal.
-let strays = 0
-keepRunningOnStrayRejections({ error: () => { strays++ } })
+// Counted by message and where they came from, so that the summary names them (so far: pg-boss 10's
+// worker loop, which neither awaits nor catches its complete() and fail() calls while PostgreSQL is down).
+const strays = new Map<string, number>()
+keepRunningOnStrayRejections({
+  error: (obj) => {
+    const err = (obj as { err?: unknown }).err
+    const stack = err instanceof Error ? err.stack ?? err.message : String(err)
+    const [message = '', ...frames] = stack.split('\n').map((line) => line.trim())
+    // pg-pool rewrites its errors' stacks to start inside itself: the callers are the frames past it.
+    const at = frames.filter((frame) => !/pg-pool|node:internal/.test(frame)).slice(0, 2).join(' < ')
+    const key = `${message.slice(0, 120)} ${at}`.trim()
+    strays.set(key, (strays.get(key) ?? 0) + 1)
+  }
+})
 // An uncaught exception (e.g. an 'error' event nobody listens to) would end the service: it fails the
 // scenario it happened in, with its stack, instead of ending the run with nothing reported.
 const uncaught: string[] = []
@@ -50,6 +62,9 @@ for (const [name, scenario] of Object.entries(SCENARIOS)) {
     process.stdout.write(`FAIL ${name} (${seconds} s)\n${failures.map((f) => `  - ${f}`).join('\n')}\n`)
   }
 }
-if (strays > 0) process.stdout.write(`(${strays} unhandled rejections from dependencies were logged and survived)\n`)
+const strayCount = [...strays.values()].reduce((a, b) => a + b, 0)
+if (strayCount > 0) {
+  process.stdout.write(`(${strayCount} unhandled rejections from dependencies were logged and survived:\n${[...strays].map(([where, n]) => `   ${n} x ${where}`).join('\n')})\n`)
+}
 process.stdout.write(`${passed} passed, ${failed} failed\n`)
 process.exit(failed > 0 ? 1 : 0)
